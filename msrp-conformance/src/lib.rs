@@ -1,0 +1,1 @@
+//! msrp-conformance: not built yet; see the workspace README for the plan.

@@ -1,0 +1,2 @@
+//! Wire benchmarks (being written).
+fn main() {}

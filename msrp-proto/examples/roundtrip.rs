@@ -1,0 +1,2 @@
+//! Placeholder until the framer lands.
+fn main() {}

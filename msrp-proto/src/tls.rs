@@ -1,0 +1,1 @@
+//! TLS for `msrps` through rustls' unbuffered API. (Being written.)

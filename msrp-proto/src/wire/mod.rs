@@ -1,0 +1,3 @@
+//! The wire layer: framing, typed header values, identifiers and the encoder.
+
+pub mod headers;

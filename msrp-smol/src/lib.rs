@@ -1,0 +1,1 @@
+//! msrp-smol: not built yet; see the workspace README for the plan.
