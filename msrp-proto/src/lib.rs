@@ -9,7 +9,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod rand;
-pub mod uri;
-pub mod wire;
 #[cfg(feature = "tls")]
 pub mod tls;
+pub mod uri;
+pub mod wire;

@@ -49,7 +49,9 @@ impl SeededRandom {
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             z ^ (z >> 31)
         };
-        Self { s: [next(), next(), next(), next()] }
+        Self {
+            s: [next(), next(), next(), next()],
+        }
     }
 
     /// The next 64 random bits.
@@ -129,7 +131,11 @@ mod tests {
         }
         for &c in ALPHABET {
             let n = counts[c as usize];
-            assert!((120..=280).contains(&n), "char {} seen {n} times", c as char);
+            assert!(
+                (120..=280).contains(&n),
+                "char {} seen {n} times",
+                c as char
+            );
         }
     }
 
