@@ -43,6 +43,8 @@ mod nickname;
 mod range;
 mod report;
 mod status;
+#[cfg(test)]
+mod tests;
 mod util;
 
 pub use content_type::{ContentType, Params};

@@ -42,8 +42,9 @@ impl ByteRange {
     /// is known. Never trust it for allocation (R4975-236).
     pub const fn len(&self) -> Option<u64> {
         match self.end {
-            // `end >= start - 1` for parsed values; saturate for hand-built ones.
-            Some(end) => Some((end.saturating_add(1)).saturating_sub(self.start)),
+            // `end >= start - 1 >= 0` for parsed values; saturate for hand-built ones.
+            Some(end) if self.start > 0 => Some(end.saturating_sub(self.start - 1)),
+            Some(end) => Some(end.saturating_add(1)),
             None => None,
         }
     }
