@@ -82,8 +82,9 @@ enum State {
     Body,
     /// Skipping the rest of a malformed message up to its end-line.
     Skip,
-    /// A parse error happened; sticky until [`Decoder::skip_message`] or forever.
-    Failed(ParseError),
+    /// A parse error happened; sticky until [`Decoder::skip_message`] or forever. The
+    /// flag says whether it happened in the head (so [`Decoder::failed_head`] applies).
+    Failed(ParseError, bool),
 }
 
 /// The streaming MSRP frame decoder (sans-IO). See the [module docs](self).
@@ -156,7 +157,7 @@ impl Decoder {
                     }
                     Ok(None) => Ok((0, Event::NeedMore)),
                     Err(e) => {
-                        self.state = State::Failed(e);
+                        self.state = State::Failed(e, true);
                         Err(e)
                     }
                 }
@@ -167,7 +168,7 @@ impl Decoder {
             }
             State::Body => self.scan_body(input, false),
             State::Skip => self.scan_body(input, true),
-            State::Failed(e) => Err(e),
+            State::Failed(e, _) => Err(e),
         }
     }
 
@@ -178,7 +179,9 @@ impl Decoder {
     /// Returns `false` when the stream cannot be resynchronised (the error was in the
     /// transaction id itself, so the end-line is unknown): close the connection then.
     pub fn skip_message(&mut self) -> bool {
-        if !matches!(self.state, State::Failed(_)) || !self.ix.tid.is_some() || self.needle_len == 0
+        if !matches!(self.state, State::Failed(..))
+            || !self.ix.tid.is_some()
+            || self.needle_len == 0
         {
             return false;
         }
@@ -187,13 +190,14 @@ impl Decoder {
         true
     }
 
-    /// What was parsed of the message that failed (its transaction id, method, paths and
-    /// report headers as far as they were read), so the caller can address a 400. `input`
-    /// must be the bytes last passed to [`decode`](Self::decode).
+    /// What was parsed of the message whose head failed to parse (its transaction id,
+    /// method, paths and report headers as far as they were read), so the caller can
+    /// address a 400. `input` must be the bytes last passed to [`decode`](Self::decode).
+    /// `None` if the failure was not in a head or came before the transaction id.
     #[must_use]
     pub fn failed_head<'a>(&'a self, input: &'a [u8]) -> Option<Head<'a>> {
         match self.state {
-            State::Failed(_) if self.ix.tid.is_some() => Some(Head {
+            State::Failed(_, true) if self.ix.tid.is_some() => Some(Head {
                 buf: input,
                 ix: &self.ix,
             }),
@@ -206,7 +210,7 @@ impl Decoder {
     pub fn finish(&self, rest: &[u8]) -> Result<(), ParseError> {
         match self.state {
             State::Head { .. } if rest.is_empty() => Ok(()),
-            State::Failed(e) => Err(e),
+            State::Failed(e, _) => Err(e),
             _ => Err(ParseError::Truncated),
         }
     }
@@ -290,7 +294,7 @@ impl Decoder {
             .is_some_and(|max| self.body_len > max)
         {
             let e = ParseError::Limit(Limit::ChunkBody);
-            self.state = State::Failed(e);
+            self.state = State::Failed(e, false);
             return Err(e);
         }
         Ok((body_end, Event::Body(chunk)))
