@@ -115,7 +115,7 @@ fn sep(buf: &mut impl bytes::BufMut) {
     buf.put_slice(b", ");
 }
 
-/// `WWW-Authenticate: Digest realm=".." , nonce="..", qop="auth" [, opaque=".."]
+/// `WWW-Authenticate: Digest realm="..", qop="auth", nonce=".." [, opaque=".."]
 /// [, stale=true] [, algorithm=MD5]` (RFC 4976 §7, sent in a 401 to AUTH).
 ///
 /// `realm`, `nonce` and `qop` are required (EID 1277, R4976-058). `domain` and other
