@@ -460,7 +460,9 @@ fn owned_uri_keeps_offsets_and_semantics() {
     assert_eq!(u, w);
     assert_eq!(hash_of(&u), hash_of(&w));
     assert_eq!(hash_of(&u), hash_of(&r));
-    assert!(u == r && r == u && u.matches(&w.as_ref()));
+    assert!(u == r);
+    assert!(r == u);
+    assert!(u.matches(&w.as_ref()));
     let mut set = std::collections::HashSet::new();
     set.insert(u.clone());
     assert!(set.contains(&w));
