@@ -42,6 +42,29 @@
 //!
 //! An IPv4-mapped IPv6 literal (`[::ffff:192.0.2.1]`) is *not* equal to the IPv4 address:
 //! §6.1 speaks of the address as written, and the two reach different sockets.
+//!
+//! # Example
+//!
+//! ```
+//! use msrp_proto::rand::SeededRandom;
+//! use msrp_proto::uri::{Host, Scheme, Uri, UriRef, path_iter};
+//!
+//! // our session URI, as put into SDP a=path (use OsRandom outside tests)
+//! let local = Uri::generate(Scheme::Msrp, "alice.example.com", 7777, "tcp", &mut SeededRandom::new(1))?;
+//! local.as_ref().check_session_uri()?;
+//!
+//! // a received To-Path, compared per §6.1 (host case and userinfo do not matter)
+//! let sid = local.as_ref().session_id().unwrap();
+//! let to_path = format!("msrp://bob@ALICE.example.com:7777/{sid};TCP");
+//! let mut uris = path_iter(to_path.as_bytes());
+//! let target = uris.next().unwrap()?;
+//! assert!(local.matches(&target));
+//! assert!(uris.next().is_none());
+//!
+//! let u = UriRef::parse("msrps://[2001:db8::1]:2855/s9;tcp")?;
+//! assert_eq!(u.host(), Host::Ipv6("2001:db8::1".parse()?));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod cmp;
 mod parse;
@@ -404,7 +427,6 @@ impl<'a> UriRef<'a> {
 
     /// An owned copy (one allocation for the text; the offsets are copied, not re-parsed).
     #[must_use]
-    #[allow(clippy::wrong_self_convention)] // the team API fixes `&self` here
     pub fn to_owned(&self) -> Uri {
         Uri {
             s: Box::from(self.s),
