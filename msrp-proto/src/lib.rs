@@ -58,7 +58,9 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod digest;
 pub mod rand;
+pub mod relay;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod uri;

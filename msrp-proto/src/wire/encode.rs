@@ -163,6 +163,13 @@ impl<'b, B: BufMut> HeadWriter<'b, B> {
         self
     }
 
+    /// A known header whose value `write` produces (e.g. a Digest header's `write`).
+    pub fn typed(&mut self, h: KnownHeader, write: impl FnOnce(&mut B)) -> &mut Self {
+        write(self.field(h));
+        self.buf.put_slice(b"\r\n");
+        self
+    }
+
     /// Any other header, written as `name: value`. The caller vouches that `name` is a
     /// token and `value` has no CR or LF.
     pub fn header(&mut self, name: &str, value: &[u8]) -> &mut Self {
