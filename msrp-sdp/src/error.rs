@@ -53,8 +53,8 @@ pub enum SdpErrorKind {
     NotMsrpMedia,
     /// An MSRP media description without `a=path` (R4975-170).
     MissingPath,
-    /// An `a=path` value that is empty or holds an invalid MSRP URI.
-    InvalidPath,
+    /// An `a=path` value that is empty or holds an invalid MSRP URI (the URI parser's reason).
+    InvalidPath(msrp_proto::uri::UriError),
     /// A path URI without an explicit port (R4975-176).
     PathUriWithoutPort,
     /// An MSRP media description without `a=accept-types` (R4975-184).

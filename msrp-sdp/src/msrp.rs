@@ -1,6 +1,8 @@
 //! The typed view of one MSRP media section (RFC 4975 §8, RFC 6135, RFC 6714, RFC 8122,
 //! RFC 5547) and its canonical serialization.
 
+use msrp_proto::uri::Uri;
+
 use crate::attrs::{
     Connection, Direction, Fingerprint, FormatEntry, MediaLine, Setup, Transport, parse_format_list,
 };
@@ -19,9 +21,9 @@ pub struct MsrpMedia {
     pub transport: Transport,
     /// The applicable `c=` (media level, else session level).
     pub connection: Connection,
-    /// The `a=path` URIs as written, in order (several `a=path` lines are concatenated;
-    /// runs of spaces separate URIs, P-34).
-    pub path: Vec<String>,
+    /// The `a=path` URIs in order (several `a=path` lines are concatenated; runs of spaces
+    /// separate URIs, P-34). [`Uri::as_str`] gives each as written.
+    pub path: Vec<Uri>,
     /// `a=accept-types` (mandatory, R4975-184).
     pub accept_types: Vec<FormatEntry>,
     /// `a=accept-wrapped-types`.
@@ -48,7 +50,7 @@ impl MsrpMedia {
         port: u16,
         transport: Transport,
         connection: Connection,
-        path: Vec<String>,
+        path: Vec<Uri>,
         accept_types: Vec<FormatEntry>,
     ) -> Self {
         Self {
@@ -111,6 +113,7 @@ impl MsrpMedia {
         let mut seen_max = false;
         let mut seen_setup = false;
         let mut direction: Option<Direction> = None;
+        let mut path_lines: Vec<(usize, &str)> = Vec::new();
         for (i, line) in media.lines().iter().enumerate().skip(1) {
             let Some((name, value)) = line.as_attribute() else {
                 continue;
@@ -125,18 +128,7 @@ impl MsrpMedia {
             };
             let name = name.to_ascii_lowercase();
             match name.as_str() {
-                "path" => {
-                    let v = value.unwrap_or("");
-                    let before = out.path.len();
-                    out.path
-                        .extend(v.split_ascii_whitespace().map(str::to_owned));
-                    if out.path.len() == before {
-                        return Err(at(SdpErrorKind::InvalidPath));
-                    }
-                    for uri in &out.path[before..] {
-                        crate::uri_check::check_path_uri(uri).map_err(at)?;
-                    }
-                }
+                "path" => path_lines.push((i, value.unwrap_or(""))),
                 "accept-types" => {
                     dup(&mut seen_accept, "accept-types")?;
                     out.accept_types = parse_format_list(value.unwrap_or("")).map_err(at)?;
@@ -213,8 +205,27 @@ impl MsrpMedia {
                 }
             }
         }
-        if out.path.is_empty() {
+        if path_lines.is_empty() {
             return Err(SdpError::new(ln(0), SdpErrorKind::MissingPath));
+        }
+        let total: usize = path_lines
+            .iter()
+            .map(|(_, v)| v.split_ascii_whitespace().count())
+            .sum();
+        for (i, v) in path_lines {
+            if v.split_ascii_whitespace().next().is_none() {
+                return Err(SdpError::new(
+                    ln(i),
+                    SdpErrorKind::InvalidPath(msrp_proto::uri::UriError::Empty),
+                ));
+            }
+            for text in v.split_ascii_whitespace() {
+                let last = out.path.len() + 1 == total;
+                out.path.push(
+                    crate::uri_check::parse_path_uri(text, last)
+                        .map_err(|k| SdpError::new(ln(i), k))?,
+                );
+            }
         }
         if !seen_accept {
             return Err(SdpError::new(ln(0), SdpErrorKind::MissingAcceptTypes));
@@ -277,7 +288,17 @@ impl MsrpMedia {
         if let Some(m) = self.max_size {
             lines.push(Line::attribute("max-size", Some(&m.to_string())));
         }
-        lines.push(Line::attribute("path", Some(&self.path.join(" "))));
+        lines.push(Line::attribute(
+            "path",
+            Some(
+                &self
+                    .path
+                    .iter()
+                    .map(Uri::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+        ));
         if let Some(s) = self.setup {
             lines.push(Line::attribute("setup", Some(s.as_str())));
         }
