@@ -18,3 +18,18 @@ pub use error::{SdpError, SdpErrorKind};
 pub use file::{FileDate, FileDateKind, FileHash, FileRange, FileSelector, FileTransfer};
 pub use model::{DescriptionKind, Line, LineEnding, MediaDescription, SessionDescription};
 pub use msrp::MsrpMedia;
+mod matching;
+mod negotiate;
+mod setup;
+
+pub use matching::{NeedsResolution, Resolutions, cm_matches_path};
+pub use negotiate::{
+    Answer, AnswerOutcome, CemaFallback, CemaStatus, ConfigError, Connect, DEFAULT_ACCEPT_TYPES,
+    DialSource, LocalConfig, NegotiationError, OfferOutcome, Origin, RejectReason,
+    ReofferCriterion, Session, answer_media, apply_answer, apply_answer_sdp, create_answer,
+    create_offer, offer_media, session_description,
+};
+pub use setup::{
+    Role, Roles, SetupError, answer_setup, effective as effective_setup,
+    negotiate as negotiate_setup,
+};

@@ -152,7 +152,7 @@ impl MediaDescription {
     /// # Panics
     /// Never: a non-`m=` first line is turned into an `m=` line with the same value.
     #[must_use]
-    pub fn new(m_line: MediaLine, lines: Vec<Line>) -> Self {
+    pub fn new(m_line: &MediaLine, lines: Vec<Line>) -> Self {
         let mut all = Vec::with_capacity(lines.len() + 1);
         all.push(Line::new('m', m_line.to_string()));
         all.extend(lines.into_iter().filter(|l| l.kind != 'm'));

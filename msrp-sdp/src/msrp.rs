@@ -123,7 +123,8 @@ impl MsrpMedia {
                 if *seen {
                     Err(SdpError::new(ln(i), SdpErrorKind::DuplicateAttribute(n)))
                 } else {
-                    Ok(*seen = true)
+                    *seen = true;
+                    Ok(())
                 }
             };
             let name = name.to_ascii_lowercase();
@@ -196,10 +197,10 @@ impl MsrpMedia {
                     out.file.range = Some(FileRange::parse(value.unwrap_or("")).map_err(at)?);
                 }
                 other => {
-                    if let Some(d) = Direction::from_name(other) {
-                        if direction.replace(d).is_some() {
-                            return Err(at(SdpErrorKind::DuplicateDirection));
-                        }
+                    if let Some(d) = Direction::from_name(other)
+                        && direction.replace(d).is_some()
+                    {
+                        return Err(at(SdpErrorKind::DuplicateDirection));
                     }
                     // `a=connection` (R6135-013) and unknown attributes: ignored.
                 }
@@ -244,10 +245,9 @@ impl MsrpMedia {
                     if let Some(d) = l
                         .as_attribute()
                         .and_then(|(name, _)| Direction::from_name(name))
+                        && session_dir.replace(d).is_some()
                     {
-                        if session_dir.replace(d).is_some() {
-                            return Err(SdpError::new(n + 1, SdpErrorKind::DuplicateDirection));
-                        }
+                        return Err(SdpError::new(n + 1, SdpErrorKind::DuplicateDirection));
                     }
                 }
                 session_dir.unwrap_or_default()
@@ -334,7 +334,7 @@ impl MsrpMedia {
         if let Some(v) = &f.range {
             lines.push(Line::attribute("file-range", Some(&v.to_string())));
         }
-        MediaDescription::new(MediaLine::msrp(self.port, self.transport), lines)
+        MediaDescription::new(&MediaLine::msrp(self.port, self.transport), lines)
     }
 
     /// True when the peer that wrote this section can receive a top-level message of type
