@@ -561,6 +561,10 @@ pub fn answer_media(
     let tls = cfg.transport() == Transport::Tls;
 
     let mut answer = offer_media(cfg)?;
+    // An answer never says actpass; this value is replaced below when the stream is accepted.
+    answer.setup = cfg
+        .rfc6135
+        .then(|| answer_setup(offer.setup, cfg.reachable));
     answer.direction = Direction::answer_to(offer.direction, cfg.direction);
     answer.file = FileTransfer {
         selector: offer.file.selector.clone(),
