@@ -282,6 +282,9 @@ pub enum CemaFallback {
     OffererRelayActive,
     /// §4.3 criterion 3: we (answerer) use a relay and the offer says `setup:passive`.
     AnswererRelayCannotBePassive,
+    /// §4.1 second case: the offer has no `a=msrp-cema` and its path shows a relay; its c/m
+    /// cannot be trusted to name the relay, so we use RFC 4975 rules (dial the path).
+    NonCemaOffererRelay,
     /// §4.2: the answerer uses a relay and the answer's c/m matches its path: no middlebox,
     /// RFC 4975 behaviour without a new offer (R6714-012).
     AnswererRelayNoMiddlebox,
@@ -600,6 +603,8 @@ pub fn answer_media(
             Some(CemaFallback::OffererRelayActive)
         } else if me_relay && offer_setup == Some(Setup::Passive) {
             Some(CemaFallback::AnswererRelayCannotBePassive)
+        } else if offerer_relay && !offer.cema {
+            Some(CemaFallback::NonCemaOffererRelay)
         } else {
             None
         };

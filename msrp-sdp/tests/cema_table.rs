@@ -304,6 +304,40 @@ fn r6714_015_c2_offerer_relay_active_answerer_falls_back() {
 }
 
 #[test]
+fn r6714_002_non_cema_offerer_with_relay_is_dialled_through_its_path() {
+    // §4.1 second case: a non-CEMA offerer behind a relay puts its own address in c/m, so an
+    // active answerer must dial the path (the relay), not c/m.
+    let offer = peer(
+        &[RELAY_A, ALICE],
+        "IN IP4 alice.example.com",
+        7777,
+        Some(Setup::ActPass),
+        false,
+    );
+    let mut cfg = config(BOB, None, true);
+    cfg.reachable = false;
+    let (a, s) = accepted(answer_media(&offer, &cfg, &Resolutions::new()).unwrap());
+    assert_eq!(
+        shape(&a),
+        AnswerShape {
+            setup: Some(Setup::Active),
+            cema: false,
+            c: "IN IP4 bob.example.com".into(),
+            port: 8888
+        }
+    );
+    check_session(
+        &s,
+        &Expect {
+            role: Role::Active,
+            connect: dial_name("relay-a.example.net", 9000, DialSource::PathUri),
+            cema: CemaStatus::Fallback(CemaFallback::NonCemaOffererRelay),
+            to_path: vec![RELAY_A, ALICE],
+        },
+    );
+}
+
+#[test]
 fn r6714_015_c3_answerer_relay_cannot_be_passive_falls_back() {
     // P-29: a `passive` offer (forbidden by RFC 6135 but legal RFC 4145).
     let offer = peer(
