@@ -1,5 +1,6 @@
 //! Malformed and hostile SDP: each input yields one precise typed error with its line number,
 //! never a panic.
+#![allow(clippy::needless_pass_by_value)] // table helpers read better by value
 
 use msrp_proto::uri::UriError;
 use msrp_sdp::{MsrpMedia, SdpError, SdpErrorKind, SessionDescription};

@@ -1,5 +1,6 @@
 //! Property tests: generated SDP round-trips; generated offers always negotiate to consistent
 //! roles on both sides.
+#![allow(clippy::field_reassign_with_default)] // generators fill the structs field by field
 
 use msrp_proto::uri::Uri;
 use msrp_sdp::*;

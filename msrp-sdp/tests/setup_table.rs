@@ -4,17 +4,15 @@ use msrp_sdp::{Role, Setup, SetupError, answer_setup, negotiate_setup};
 
 use Setup::{ActPass, Active, HoldConn, Passive};
 
-const O_ACTIVE: Result<(Role, Role), SetupError> = Ok((Role::Active, Role::Passive));
-const A_ACTIVE: Result<(Role, Role), SetupError> = Ok((Role::Passive, Role::Active));
+type Roles2 = Result<(Role, Role), SetupError>;
+
+const O_ACTIVE: Roles2 = Ok((Role::Active, Role::Passive));
+const A_ACTIVE: Roles2 = Ok((Role::Passive, Role::Active));
 
 #[test]
 fn r4145_002_r6135_004_every_offer_answer_pair() {
     // (offer, answer, expected (offerer, answerer) roles)
-    let table: &[(
-        Option<Setup>,
-        Option<Setup>,
-        Result<(Role, Role), SetupError>,
-    )] = &[
+    let table: &[(Option<Setup>, Option<Setup>, Roles2)] = &[
         // R4145-006: absent in the offer = active, absent in the answer = passive.
         (None, None, O_ACTIVE),
         (None, Some(Passive), O_ACTIVE),
