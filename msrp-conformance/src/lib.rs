@@ -23,6 +23,8 @@
 //! Rows whose only test method is `[REV]` (review or documentation) are reported as
 //! *review-only*: the digest records why they are not mechanically testable.
 
+pub mod probe;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 

@@ -3,6 +3,7 @@
 //! ```text
 //! msrp-conformance report [--log FILE] [--json FILE]   run (or read) the workspace tests, print the report
 //! msrp-conformance extract --digest FILE               print requirements.tsv from the spec digest
+//! msrp-conformance probe URI [--timeout SECS]          black-box wire checks against a live peer
 //! ```
 
 use std::process::{Command, ExitCode};
@@ -11,7 +12,7 @@ use msrp_conformance::{Report, extract_from_digest, parse_test_log, requirements
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage:\n  msrp-conformance report [--log FILE] [--json FILE]\n  msrp-conformance extract --digest FILE"
+        "usage:\n  msrp-conformance report [--log FILE] [--json FILE]\n  msrp-conformance extract --digest FILE\n  msrp-conformance probe msrp://host:port/session;tcp [--timeout SECS]"
     );
     ExitCode::from(2)
 }
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("report") => report(&args[1..]),
+        Some("probe") => probe(&args[1..]),
         Some("extract") => {
             let Some(path) = flag(&args, "--digest") else {
                 return usage();
@@ -88,6 +90,55 @@ fn report(args: &[String]) -> ExitCode {
         return ExitCode::FAILURE;
     }
     if report.rows.iter().any(|r| r.failed > 0) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn probe(args: &[String]) -> ExitCode {
+    let Some(target) = args.first() else {
+        return usage();
+    };
+    let secs = flag(args, "--timeout")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let results = match msrp_conformance::probe::run(target, std::time::Duration::from_secs(secs)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("msrp-conformance: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut failed = false;
+    for r in &results {
+        let (word, detail) = match &r.verdict {
+            msrp_conformance::probe::Verdict::Pass => ("pass", String::new()),
+            msrp_conformance::probe::Verdict::Fail(d) => {
+                failed = true;
+                ("FAIL", d.clone())
+            }
+            msrp_conformance::probe::Verdict::Inconclusive(d) => ("inconclusive", d.clone()),
+            _ => ("?", String::new()),
+        };
+        println!(
+            "{word:<13} {:<55} {:<24} {detail}",
+            r.name,
+            r.requirements.join(",")
+        );
+    }
+    let passed = results
+        .iter()
+        .filter(|r| r.verdict == msrp_conformance::probe::Verdict::Pass)
+        .count();
+    println!(
+        "probe: {passed} passed, {} failed",
+        results
+            .iter()
+            .filter(|r| matches!(r.verdict, msrp_conformance::probe::Verdict::Fail(_)))
+            .count()
+    );
+    if failed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
