@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod engine;
 pub mod rand;
 #[cfg(feature = "tls")]
 pub mod tls;
