@@ -59,6 +59,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod digest;
+pub mod engine;
 pub mod rand;
 pub mod relay;
 #[cfg(feature = "tls")]

@@ -225,15 +225,40 @@ pub fn write_response<B: BufMut>(
     let (Some(method), Some(from)) = (request.method(), request.from_path()) else {
         return false;
     };
+    write_response_to(
+        buf,
+        request.transaction_id(),
+        method == Method::Send,
+        from,
+        status,
+        comment,
+        own,
+    )
+}
+
+/// [`write_response`] from the parts of a request the engine keeps after its head is
+/// gone: the same P-06 rule (SEND → leftmost From-Path URI only, else the whole path).
+pub(crate) fn write_response_to<B: BufMut>(
+    buf: &mut B,
+    tid: &str,
+    is_send: bool,
+    from: crate::uri::PathIter<'_>,
+    status: StatusCode,
+    comment: Option<&str>,
+    own: UriRef<'_>,
+) -> bool {
     let mut from = from.flatten();
     let comment = comment.unwrap_or(status.reason());
-    let tid = request.transaction_id();
-    let w = if method == Method::Send {
+    let w = if is_send {
         let Some(first) = from.next() else {
             return false;
         };
         HeadWriter::response(buf, tid, status, Some(comment), [first], [own])
     } else {
+        let mut from = from.peekable();
+        if from.peek().is_none() {
+            return false;
+        }
         HeadWriter::response(buf, tid, status, Some(comment), from, [own])
     };
     w.finish_bodiless(Flag::End);

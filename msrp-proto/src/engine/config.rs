@@ -1,0 +1,100 @@
+//! Engine configuration: every limit in one place, each with a documented default.
+
+use core::time::Duration;
+
+use crate::wire::Limits;
+
+/// Configuration of an [`Endpoint`](super::Endpoint). Build with [`Config::default`] and
+/// change fields; share it with `Arc`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// Memory and concurrency limits of the engine.
+    pub limits: EngineLimits,
+    /// Limits of the wire decoder (header sizes, identifier lengths, strictness).
+    pub wire: Limits,
+    /// Most body bytes written into one SEND chunk before the engine ends it with `+` to
+    /// let other queued messages go (round robin, R4975-113). Default 64 KiB. A chunk is
+    /// also cut earlier when a response or REPORT is waiting (R4975-112) or when the body
+    /// contains the chunk's end-line (R4975-082/083).
+    pub chunk_size: usize,
+    /// Size of the per-connection input buffer that [`Endpoint::recv_buf`](super::Endpoint::recv_buf)
+    /// exposes. Default 64 KiB; must exceed `wire.max_header_bytes`.
+    pub recv_buffer: usize,
+    /// Size of the per-connection output buffer. Default 64 KiB.
+    pub send_buffer: usize,
+    /// The transaction timer (R4975-095): how long after the last byte of a request with
+    /// `Failure-Report: yes` has been written the engine waits for its response before it
+    /// fails the message with a local 408. Default 30 s.
+    pub transaction_timeout: Duration,
+    /// An incoming message with no chunk for this long is dropped (digest P-35: a message
+    /// that never ends). Default 120 s.
+    pub incoming_idle_timeout: Duration,
+    /// Media types accepted in SENDs (`*`, `type/*` or `type/subtype`, compared without
+    /// parameters, case-insensitively). Default `["*"]`. Anything else gets 415.
+    pub accept_types: Vec<String>,
+    /// Match the To-Path of incoming requests against local session URIs by session-id
+    /// only, instead of the full RFC 4975 §6.1 comparison. For peers behind SBCs that
+    /// rewrite `a=path` (digest P-11). Default `false`.
+    pub match_session_id_only: bool,
+    /// Seed for identifier generation. `None` (default) uses the operating system's
+    /// CSPRNG; `Some` makes simulations reproducible (never use it in production).
+    pub rng_seed: Option<u64>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            limits: EngineLimits::default(),
+            wire: Limits::default(),
+            chunk_size: 64 * 1024,
+            recv_buffer: 64 * 1024,
+            send_buffer: 64 * 1024,
+            transaction_timeout: Duration::from_secs(30),
+            incoming_idle_timeout: Duration::from_secs(120),
+            accept_types: vec!["*".to_owned()],
+            match_session_id_only: false,
+            rng_seed: None,
+        }
+    }
+}
+
+/// Memory and concurrency limits. Tables are preallocated from these at session or
+/// connection setup, so steady-state traffic does not allocate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EngineLimits {
+    /// Outgoing messages in flight (queued, being sent or awaiting responses/REPORTs)
+    /// across the endpoint. Default 64. `send_message` fails with
+    /// [`SendError::TooManyMessages`](super::SendError::TooManyMessages) beyond it.
+    pub max_outgoing_messages: usize,
+    /// Outstanding transactions (sent chunks awaiting a response) per connection. Default
+    /// 256. When full the scheduler stops opening chunks on that connection.
+    pub max_outstanding_transactions: usize,
+    /// Incomplete incoming messages per session. Default 16. A chunk of one more
+    /// Message-ID is answered with 413 (digest P-35).
+    pub max_incoming_messages: usize,
+    /// Disjoint byte ranges tracked per incoming or outgoing message. Default 32. A
+    /// message with more holes is answered with 413.
+    pub max_ranges: usize,
+    /// Largest incoming message accepted. Default 1 GiB. Bigger → 413. The engine never
+    /// buffers bodies, so this bounds the application's sink, not engine memory.
+    pub max_message_size: u64,
+    /// Bytes of responses and REPORTs waiting to be written per connection. Default
+    /// 64 KiB. When reached the engine stops decoding input on that connection until
+    /// the peer reads (back-pressure against floods of tiny chunks).
+    pub max_pending_control: usize,
+}
+
+impl Default for EngineLimits {
+    fn default() -> Self {
+        Self {
+            max_outgoing_messages: 64,
+            max_outstanding_transactions: 256,
+            max_incoming_messages: 16,
+            max_ranges: 32,
+            max_message_size: 1 << 30,
+            max_pending_control: 64 * 1024,
+        }
+    }
+}

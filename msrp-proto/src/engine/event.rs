@@ -1,0 +1,238 @@
+//! What the engine tells the application, and the errors of its commands.
+
+use crate::wire::headers::StatusCode;
+use crate::wire::{MessageId, ParseError};
+
+/// A transport connection registered with [`Endpoint::add_connection`](super::Endpoint::add_connection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConnectionId(pub(crate) u32);
+
+/// A session registered with [`Endpoint::add_session`](super::Endpoint::add_session).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionId(pub(crate) u32);
+
+/// Where received body bytes are: pass it to
+/// [`Endpoint::received_body`](super::Endpoint::received_body) before the next mutation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyRef {
+    pub(crate) conn: u32,
+    pub(crate) pos: u64,
+    pub(crate) len: u32,
+}
+
+impl BodyRef {
+    /// Number of body bytes.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether there are no bytes.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Why a connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectionError {
+    /// The peer closed the stream between messages.
+    Closed,
+    /// The stream ended inside a message.
+    Truncated,
+    /// The peer sent bytes that cannot be resynchronised (bad transaction id, header
+    /// limit exceeded before the end-line is known, ...).
+    Malformed(ParseError),
+    /// The application closed it ([`Endpoint::close_connection`](super::Endpoint::close_connection)).
+    LocallyClosed,
+}
+
+/// Why a session failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// Its connection was lost (R4975-033).
+    ConnectionLost(ConnectionError),
+    /// The peer answered the binding SEND with an error (e.g. 481).
+    Rejected(StatusCode),
+}
+
+/// Why an incoming message was dropped before completion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AbortReason {
+    /// The peer ended a chunk with `#` (R4975-081).
+    Peer,
+    /// It exceeded a limit and was answered with 413.
+    TooLarge,
+    /// No chunk arrived for [`Config::incoming_idle_timeout`](super::Config::incoming_idle_timeout).
+    Idle,
+    /// Its session or connection ended.
+    SessionEnded,
+}
+
+/// Something the application must know or do. Drain with
+/// [`Endpoint::poll_event`](super::Endpoint::poll_event) after every mutation.
+///
+/// Events carry ids, offsets and statuses, never body bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The session is bound to the connection: the passive side received the first
+    /// request (R4975-030), or the active side's binding SEND got its 200.
+    SessionBound {
+        /// The session.
+        session: SessionId,
+        /// The connection it is bound to.
+        connection: ConnectionId,
+    },
+    /// The session failed; its outgoing messages failed with it (each gets
+    /// [`Event::MessageFailed`]).
+    SessionFailed {
+        /// The session.
+        session: SessionId,
+        /// Why.
+        reason: SessionError,
+    },
+    /// A connection ended; every session bound to it failed (R4975-033).
+    ConnectionLost {
+        /// The connection.
+        connection: ConnectionId,
+        /// Why.
+        reason: ConnectionError,
+    },
+    /// A pulled body wants more bytes: answer with
+    /// [`Endpoint::write_body`](super::Endpoint::write_body) (at most `max` bytes) or
+    /// [`Endpoint::end_body`](super::Endpoint::end_body). Emitted once per request.
+    BodyWanted {
+        /// The session.
+        session: SessionId,
+        /// The message.
+        message: MessageId,
+        /// Most bytes that will be taken now.
+        max: usize,
+    },
+    /// Every byte of a message without positive feedback (`Success-Report: no` and
+    /// `Failure-Report: no`/`partial`) has been written to the transport.
+    MessageSent {
+        /// The session.
+        session: SessionId,
+        /// The message.
+        message: MessageId,
+    },
+    /// The peer confirmed a message: success REPORTs cover all of it (`Success-Report:
+    /// yes`), or every chunk got a 200 (`Failure-Report: yes`, `Success-Report: no`).
+    MessageDelivered {
+        /// The session.
+        session: SessionId,
+        /// The message.
+        message: MessageId,
+        /// Bytes confirmed (the message length).
+        confirmed: u64,
+    },
+    /// A message failed: an error response or failure REPORT (`local: false`), or the
+    /// transaction timer / a local condition (`local: true`, status 408 for a timeout,
+    /// 481 when the session or connection ended).
+    MessageFailed {
+        /// The session.
+        session: SessionId,
+        /// The message.
+        message: MessageId,
+        /// The status.
+        status: StatusCode,
+        /// Whether the status was decided locally.
+        local: bool,
+    },
+    /// Received body bytes at 0-based `offset` of message `message`; read them with
+    /// [`Endpoint::received_body`](super::Endpoint::received_body). Overlapping data
+    /// may arrive again; the latest wins (R4975-155).
+    Data {
+        /// The session.
+        session: SessionId,
+        /// The message.
+        message: MessageId,
+        /// 0-based offset in the message.
+        offset: u64,
+        /// The bytes.
+        body: BodyRef,
+    },
+    /// Every byte of an incoming message has arrived (R4975-151/154); `len` is its
+    /// length. A bodiless SEND is reported with `len` 0 and `bodiless: true`.
+    MessageReceived {
+        /// The session.
+        session: SessionId,
+        /// The message.
+        message: MessageId,
+        /// Its length.
+        len: u64,
+        /// Whether it was a bodiless SEND (e.g. the binding SEND).
+        bodiless: bool,
+    },
+    /// An incoming message was dropped before it was complete.
+    MessageAborted {
+        /// The session.
+        session: SessionId,
+        /// The message.
+        message: MessageId,
+        /// Why.
+        reason: AbortReason,
+    },
+}
+
+/// Misuse of [`Endpoint`](super::Endpoint) commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// No such connection (never added, or already closed).
+    UnknownConnection,
+    /// No such session.
+    UnknownSession,
+    /// No such outgoing message, or it does not pull its body.
+    UnknownMessage,
+    /// `handle_read` reported more bytes than `recv_buf` offered, or `transmit_done`
+    /// more than `poll_transmit` returned.
+    TooManyBytes,
+    /// The input buffer is full; drain events and transmit first.
+    RecvBufferFull,
+    /// The session URI is not a session URI (it needs a session-id) or the remote path
+    /// is empty.
+    BadSession,
+}
+
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::UnknownConnection => "unknown connection",
+            Self::UnknownSession => "unknown session",
+            Self::UnknownMessage => "unknown message",
+            Self::TooManyBytes => "more bytes than offered",
+            Self::RecvBufferFull => "input buffer full",
+            Self::BadSession => "invalid session URIs",
+        })
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Why [`Endpoint::send_message`](super::Endpoint::send_message) refused a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SendError {
+    /// No such session, or it failed.
+    UnknownSession,
+    /// [`EngineLimits::max_outgoing_messages`](super::EngineLimits::max_outgoing_messages) reached.
+    TooManyMessages,
+}
+
+impl core::fmt::Display for SendError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::UnknownSession => "unknown or failed session",
+            Self::TooManyMessages => "too many outgoing messages",
+        })
+    }
+}
+
+impl std::error::Error for SendError {}

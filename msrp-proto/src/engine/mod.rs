@@ -1,0 +1,1113 @@
+//! The endpoint engine: sessions, chunking, reassembly, reports and timers as one
+//! deterministic sans-IO state machine.
+//!
+//! No sockets, no clock, no threads: bytes, commands and the current [`Instant`] go in;
+//! bytes to send, [`Event`]s and the next deadline come out. Identifiers come from the
+//! seedable source named in [`Config::rng_seed`], so simulations are reproducible.
+//!
+//! # Shape
+//!
+//! One [`Endpoint`] holds every session and every transport connection of one MSRP
+//! endpoint (quinn's `Endpoint` + `Connection` folded into one object). It is one object
+//! rather than one per connection because two rules need a view across connections: the
+//! passive side learns which session an accepted connection belongs to only from its
+//! first request (R4975-029/030), and a session already bound to one connection answers
+//! requests arriving on another with 506 (R4975-032). A connection may carry several
+//! sessions (R4975-020, §5.4).
+//!
+//! * Setup: [`Endpoint::add_connection`] per transport connection, [`Endpoint::add_session`]
+//!   per session (local URI, remote path, and the connection for the active side).
+//! * Input: [`Endpoint::recv_buf`] + [`Endpoint::handle_read`] (the endpoint owns the
+//!   input buffer; adapters read straight into it), or [`Endpoint::handle_input`] which
+//!   copies; [`Endpoint::handle_eof`]; [`Endpoint::handle_timeout`].
+//! * Output: [`Endpoint::poll_transmit`] + [`Endpoint::transmit_done`] (TCP writes are
+//!   partial), [`Endpoint::poll_event`], [`Endpoint::poll_timeout`].
+//! * Commands: [`Endpoint::send_message`], [`Endpoint::write_body`], [`Endpoint::end_body`],
+//!   [`Endpoint::abort_message`], [`Endpoint::close_session`], [`Endpoint::close_connection`].
+//!
+//! **The loop.** After every input or command, drain `poll_transmit` (write, then
+//! `transmit_done`) for each connection and `poll_event` until both are empty, then wait
+//! for readable sockets or `poll_timeout`. Events carry ids, offsets and statuses, never
+//! body bytes: body bytes are read with [`Endpoint::received_body`] from the
+//! [`BodyRef`] of an [`Event::Data`], valid until the next mutation (`recv_buf`,
+//! `handle_*`). A peer's bad input becomes an MSRP response or [`Event::ConnectionLost`];
+//! an `Err` from a method means caller misuse.
+//!
+//! # Receiving
+//!
+//! Decoding is eager: `handle_read` decodes every complete event in the buffer, writes
+//! responses and REPORTs into a per-connection control queue and queues events. Body
+//! bytes stay in the input buffer and are not copied; the buffer is compacted only on the
+//! next `recv_buf`/`handle_*`, never past a [`BodyRef`] still queued. The engine does not
+//! store bodies: per incoming message it keeps a bounded [`RangeSet`] of the octets seen
+//! (to know completion and to write success REPORTs). [`Reassembly`] is a bounded
+//! in-memory sink applications and tests can use.
+//!
+//! Response policy (digest P-01, [`response_policy`], the one place): Failure-Report
+//! absent/`yes` → always answer; `partial` → errors only; `no` → nothing, not even
+//! 481/415/501; REPORTs are never answered. Responses to SEND go to the leftmost
+//! From-Path URI, others to the full From-Path (P-06; `wire::encode`). Checks in order:
+//! To-Path (exactly one URI matching a local session per §6.1, or by session-id with
+//! [`Config::match_session_id_only`]) → 481; session bound to another connection → 506;
+//! method other than SEND/REPORT → 501; SEND without Message-ID → 400; content type
+//! outside [`Config::accept_types`] → 415; limits ([`EngineLimits`]) → 413; malformed
+//! (decoder error) → 400 when the request can still be addressed, else the connection
+//! is lost with [`ConnectionError::Malformed`]. A success REPORT `1-len/len` goes to the
+//! full From-Path when the last missing octet of a `Success-Report: yes` message arrives
+//! (none for bodiless SENDs, P-46).
+//!
+//! # Sending
+//!
+//! [`Endpoint::send_message`] takes an [`OutgoingMessage`]: whole ([`bytes::Bytes`],
+//! never copied until written) or pulled (the engine emits [`Event::BodyWanted`] and the
+//! application answers with [`Endpoint::write_body`] / [`Endpoint::end_body`], so a file
+//! never sits in memory; pulled bytes are copied once into a per-message staging buffer).
+//! The scheduler fills the output buffer lazily in `poll_transmit`:
+//!
+//! * pending responses/REPORTs first; an open chunk is ended with `+` to let them out
+//!   (R4975-112, P-12..P-14), and resumes in a new chunk later;
+//! * otherwise chunks of queued messages, round robin every [`Config::chunk_size`] bytes
+//!   (R4975-113); range-end is `*` unless the whole rest (≤ 2048 bytes) is written at once
+//!   (R4975-107); total `*` for streams of unknown length;
+//! * body bytes are scanned for `-------<tid>` (across pieces) and the chunk is cut before
+//!   a collision, the rest continuing under a new transaction id (R4975-082/083);
+//! * a failure (error response, failure REPORT, 413, timeout) stops the whole Message-ID
+//!   and ends a chunk in flight with `#` (P-13, R4975-162).
+//!
+//! Each chunk is a transaction; with `Failure-Report: yes` its timer starts when
+//! `transmit_done` reports its last byte written (R4975-095) and a missing response
+//! after [`Config::transaction_timeout`] fails the message with a local 408.
+//! Outcomes: [`Event::MessageDelivered`], [`Event::MessageFailed`], [`Event::MessageSent`].
+//!
+//! The active side of a session sends a bodiless SEND at once to bind the connection
+//! (R4975-023); a passive session sends nothing before the peer's first request binds it
+//! (R4975-024). Losing a connection fails every session bound to it (R4975-033).
+//!
+//! # Not done yet
+//!
+//! * Failure REPORTs generated by this endpoint (§7.1.4 "learnt later" errors): all
+//!   receive-side errors are detected while the request is being received and answered
+//!   with a response, so none are sent; an application-level `reject` is missing.
+//! * Duplicate detection (R4975-036), passive binding timeout, idle connection close.
+//! * Incremental success REPORTs for aborted/partial messages (only one final REPORT).
+//! * Concurrent duplicate transaction ids (P-44) are not detected.
+//! * `Event` holds a `MessageId` inline (~70 bytes); the size is asserted ≤ 128 bytes.
+
+mod config;
+mod event;
+mod ranges;
+mod recv;
+mod send;
+#[cfg(test)]
+mod tests;
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+
+pub use config::{Config, EngineLimits};
+pub use event::{
+    AbortReason, BodyRef, ConnectionError, ConnectionId, Error, Event, SendError, SessionError,
+    SessionId,
+};
+pub use ranges::{RangeSet, RangesFull, Reassembly, ReassemblyError};
+
+use crate::rand::{OsRandom, RandomSource, SeededRandom};
+use crate::uri::Uri;
+use crate::wire::headers::{FailureReport, StatusCode, SuccessReport};
+use crate::wire::{Decoder, MessageId, TransactionId};
+
+/// When a request gets a transaction response (digest P-01, R4975-125/134/135/140).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ResponsePolicy {
+    /// Every outcome, 200 included (Failure-Report absent or `yes`).
+    Always,
+    /// Only error responses (Failure-Report `partial`).
+    ErrorsOnly,
+    /// Nothing at all (Failure-Report `no`, and every REPORT).
+    Never,
+}
+
+impl ResponsePolicy {
+    /// Whether a response with `status` is sent under this policy.
+    #[must_use]
+    pub fn answers(self, status: StatusCode) -> bool {
+        match self {
+            Self::Always => true,
+            Self::ErrorsOnly => !status.is_success(),
+            Self::Never => false,
+        }
+    }
+}
+
+/// The response policy of a request: the one function that decides it.
+#[must_use]
+pub fn response_policy(is_report: bool, failure_report: FailureReport) -> ResponsePolicy {
+    if is_report {
+        return ResponsePolicy::Never;
+    }
+    match failure_report {
+        FailureReport::No => ResponsePolicy::Never,
+        FailureReport::Partial => ResponsePolicy::ErrorsOnly,
+        _ => ResponsePolicy::Always,
+    }
+}
+
+/// A message to send: its content type, reporting and body source.
+#[derive(Debug, Clone)]
+pub struct OutgoingMessage {
+    content_type: Cow<'static, str>,
+    body: OutBody,
+    total: Option<u64>,
+    success_report: SuccessReport,
+    failure_report: FailureReport,
+    message_id: Option<MessageId>,
+}
+
+#[derive(Debug, Clone)]
+enum OutBody {
+    Whole(Bytes),
+    Pulled,
+}
+
+impl OutgoingMessage {
+    /// A message whose whole body is at hand (`Bytes::from_static` or a shared buffer:
+    /// never copied before it is written).
+    #[must_use]
+    pub fn whole(content_type: impl Into<Cow<'static, str>>, body: Bytes) -> Self {
+        let total = Some(body.len() as u64);
+        Self {
+            content_type: content_type.into(),
+            body: OutBody::Whole(body),
+            total,
+            success_report: SuccessReport::No,
+            failure_report: FailureReport::Yes,
+            message_id: None,
+        }
+    }
+
+    /// A message whose body the engine pulls with [`Event::BodyWanted`]; `total` is its
+    /// length if known (`None` sends `*` totals, R4975-104).
+    #[must_use]
+    pub fn pulled(content_type: impl Into<Cow<'static, str>>, total: Option<u64>) -> Self {
+        Self {
+            content_type: content_type.into(),
+            body: OutBody::Pulled,
+            total,
+            success_report: SuccessReport::No,
+            failure_report: FailureReport::Yes,
+            message_id: None,
+        }
+    }
+
+    /// Sets `Success-Report` (default `no`).
+    #[must_use]
+    pub fn success_report(mut self, v: SuccessReport) -> Self {
+        self.success_report = v;
+        self
+    }
+
+    /// Sets `Failure-Report` (default `yes`).
+    #[must_use]
+    pub fn failure_report(mut self, v: FailureReport) -> Self {
+        self.failure_report = v;
+        self
+    }
+
+    /// Reuses a Message-ID (resending on a new session keeps it, R4975-035). Default: a
+    /// fresh random one.
+    #[must_use]
+    pub fn message_id(mut self, id: MessageId) -> Self {
+        self.message_id = Some(id);
+        self
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// State
+
+/// One incoming message being reassembled (a preallocated slot).
+#[derive(Debug)]
+struct InMsg {
+    active: bool,
+    id: MessageId,
+    ranges: RangeSet,
+    /// Fixed by the `$` chunk (R4975-153).
+    len: Option<u64>,
+    success_report: SuccessReport,
+    last: Instant,
+}
+
+#[derive(Debug)]
+struct Session {
+    local: Uri,
+    remote: Vec<Uri>,
+    conn: Option<u32>,
+    incoming: Vec<InMsg>,
+}
+
+/// One outgoing message slot; `confirmed` and `staging` are kept across reuse.
+#[derive(Debug)]
+struct OutSlot {
+    msg: Option<OutMsg>,
+    confirmed: RangeSet,
+    staging: Vec<u8>,
+}
+
+#[derive(Debug)]
+struct OutMsg {
+    session: u32,
+    id: MessageId,
+    /// `None`: the bodiless binding SEND.
+    content_type: Option<Cow<'static, str>>,
+    whole: Option<Bytes>,
+    staged_pos: usize,
+    eof: bool,
+    wanted: bool,
+    total: Option<u64>,
+    /// Bytes placed into chunks so far.
+    sent: u64,
+    success_report: SuccessReport,
+    failure_report: FailureReport,
+    written_all: bool,
+    flushed_all: bool,
+    /// Transactions awaiting a 200.
+    open_tx: u32,
+    queued: bool,
+}
+
+impl OutMsg {
+    fn is_binding(&self) -> bool {
+        self.content_type.is_none()
+    }
+}
+
+/// A sent chunk (transaction).
+#[derive(Debug, Clone, Copy)]
+struct Tx {
+    tid: TransactionId,
+    slot: u32,
+    message: MessageId,
+    /// Output-stream position just after its end-line.
+    end_pos: u64,
+    flushed: bool,
+    expect_response: bool,
+    /// `Failure-Report: partial`: kept while the message lives so errors still match.
+    keep: bool,
+    last_chunk: bool,
+    deadline: Option<Instant>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct OpenChunk {
+    slot: u32,
+    message: MessageId,
+    tid: TransactionId,
+    written: u64,
+    tail: [u8; 80],
+    tail_len: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CurKind {
+    /// Between frames, or a frame that needs nothing at its end.
+    Ignore,
+    Send,
+    Report,
+    /// A request answered with `verdict` (501, 481, ...), body ignored.
+    Other,
+    Response,
+}
+
+/// What the engine keeps about the frame being received (owned copies: the head's bytes
+/// may be compacted away while its body streams).
+#[derive(Debug)]
+struct Cur {
+    kind: CurKind,
+    tid: Option<TransactionId>,
+    message: Option<MessageId>,
+    session: Option<u32>,
+    verdict: Option<StatusCode>,
+    policy: ResponsePolicy,
+    is_send: bool,
+    has_body: bool,
+    /// Raw From-Path and To-Path values (capacity kept across frames).
+    from: Vec<u8>,
+    to: Vec<u8>,
+    start: u64,
+    received: u64,
+    slot: Option<usize>,
+    status: Option<StatusCode>,
+    report_ns: u16,
+    range: Option<crate::wire::headers::ByteRange>,
+}
+
+#[derive(Debug)]
+struct Conn {
+    in_buf: Box<[u8]>,
+    /// Stream position of `in_buf[0]`.
+    in_base: u64,
+    in_start: usize,
+    in_end: usize,
+    decoder: Decoder,
+    cur: Cur,
+    ctrl: Vec<u8>,
+    out: Vec<u8>,
+    out_sent: usize,
+    out_base: u64,
+    queue: VecDeque<u32>,
+    open: Option<OpenChunk>,
+    txs: Vec<Option<Tx>>,
+    tx_count: usize,
+}
+
+/// An MSRP endpoint: every session and connection, as a sans-IO state machine. See the
+/// [module docs](self).
+pub struct Endpoint {
+    cfg: Arc<Config>,
+    rng: Box<dyn RandomSource>,
+    conns: Vec<Option<Conn>>,
+    sessions: Vec<Option<Session>>,
+    outs: Vec<OutSlot>,
+    events: VecDeque<Event>,
+}
+
+impl core::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("connections", &self.conns.iter().flatten().count())
+            .field("sessions", &self.sessions.iter().flatten().count())
+            .field("events", &self.events.len())
+            .finish_non_exhaustive()
+    }
+}
+
+const MIN_ROOM: usize = 256;
+
+impl Endpoint {
+    /// A new endpoint. Preallocates the outgoing-message table and the event queue.
+    #[must_use]
+    pub fn new(config: Arc<Config>) -> Self {
+        let rng: Box<dyn RandomSource> = match config.rng_seed {
+            Some(seed) => Box::new(SeededRandom::new(seed)),
+            None => Box::new(OsRandom),
+        };
+        let piece = config.chunk_size.min(config.send_buffer).max(1);
+        let outs = (0..config.limits.max_outgoing_messages)
+            .map(|_| OutSlot {
+                msg: None,
+                confirmed: RangeSet::with_max(config.limits.max_ranges),
+                staging: Vec::with_capacity(piece),
+            })
+            .collect();
+        Self {
+            rng,
+            conns: Vec::new(),
+            sessions: Vec::new(),
+            outs,
+            events: VecDeque::with_capacity(1024),
+            cfg: config,
+        }
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// Registers a transport connection (either direction). Allocates its buffers.
+    pub fn add_connection(&mut self) -> ConnectionId {
+        let cfg = &self.cfg;
+        let tx_max = cfg.limits.max_outstanding_transactions.max(1);
+        let conn = Conn {
+            in_buf: vec![0; cfg.recv_buffer.max(cfg.wire.max_header_bytes + 1024)]
+                .into_boxed_slice(),
+            in_base: 0,
+            in_start: 0,
+            in_end: 0,
+            decoder: Decoder::new(cfg.wire),
+            cur: Cur {
+                kind: CurKind::Ignore,
+                tid: None,
+                message: None,
+                session: None,
+                verdict: None,
+                policy: ResponsePolicy::Never,
+                is_send: false,
+                has_body: false,
+                from: Vec::with_capacity(cfg.wire.max_header_line),
+                to: Vec::with_capacity(cfg.wire.max_header_line),
+                start: 0,
+                received: 0,
+                slot: None,
+                status: None,
+                report_ns: 0,
+                range: None,
+            },
+            ctrl: Vec::with_capacity(
+                cfg.limits.max_pending_control + 2 * cfg.wire.max_header_bytes,
+            ),
+            out: Vec::with_capacity(
+                cfg.send_buffer + cfg.limits.max_pending_control + 2 * cfg.wire.max_header_bytes,
+            ),
+            out_sent: 0,
+            out_base: 0,
+            queue: VecDeque::with_capacity(cfg.limits.max_outgoing_messages),
+            open: None,
+            txs: vec![None; tx_max],
+            tx_count: 0,
+        };
+        let idx = match self.conns.iter().position(Option::is_none) {
+            Some(i) => {
+                self.conns[i] = Some(conn);
+                i
+            }
+            None => {
+                self.conns.push(Some(conn));
+                self.conns.len() - 1
+            }
+        };
+        ConnectionId(idx as u32)
+    }
+
+    /// Registers a session: its own URI (with a session-id) and the peer's path (next hop
+    /// first, the peer's own URI last). With `active = Some(conn)` this side opened
+    /// `conn` and binds it at once with a bodiless SEND (R4975-023); with `None` the
+    /// session waits for the peer's first request on any connection (R4975-029/030).
+    pub fn add_session(
+        &mut self,
+        local: Uri,
+        remote_path: Vec<Uri>,
+        active: Option<ConnectionId>,
+        now: Instant,
+    ) -> Result<SessionId, Error> {
+        if local.as_ref().session_id().is_none() || remote_path.is_empty() {
+            return Err(Error::BadSession);
+        }
+        if let Some(c) = active {
+            self.conn_mut(c)?;
+        }
+        let lim = &self.cfg.limits;
+        let incoming = (0..lim.max_incoming_messages)
+            .map(|_| InMsg {
+                active: false,
+                id: MessageId::parse("none").expect("valid"),
+                ranges: RangeSet::with_max(lim.max_ranges),
+                len: None,
+                success_report: SuccessReport::No,
+                last: now,
+            })
+            .collect();
+        let s = Session {
+            local,
+            remote: remote_path,
+            conn: active.map(|c| c.0),
+            incoming,
+        };
+        let idx = match self.sessions.iter().position(Option::is_none) {
+            Some(i) => {
+                self.sessions[i] = Some(s);
+                i
+            }
+            None => {
+                self.sessions.push(Some(s));
+                self.sessions.len() - 1
+            }
+        };
+        let sid = SessionId(idx as u32);
+        if let Some(c) = active {
+            let id = MessageId::generate(&mut *self.rng);
+            let slot = self
+                .alloc_out(sid, id, None, None, SuccessReport::No, FailureReport::Yes)
+                .map_err(|_| Error::BadSession)?;
+            self.enqueue(c.0, slot);
+        }
+        Ok(sid)
+    }
+
+    /// The local URI of a session.
+    #[must_use]
+    pub fn session_uri(&self, session: SessionId) -> Option<&Uri> {
+        self.session(session.0).map(|s| &s.local)
+    }
+
+    /// The connection a session is bound to, if any.
+    #[must_use]
+    pub fn session_connection(&self, session: SessionId) -> Option<ConnectionId> {
+        self.session(session.0)
+            .and_then(|s| s.conn)
+            .map(ConnectionId)
+    }
+
+    /// Queues a message on a session and returns its Message-ID. A pulled body is
+    /// requested at once with [`Event::BodyWanted`]. A passive session holds its
+    /// messages until the peer binds a connection (R4975-024).
+    pub fn send_message(
+        &mut self,
+        session: SessionId,
+        msg: OutgoingMessage,
+    ) -> Result<MessageId, SendError> {
+        if self.session(session.0).is_none() {
+            return Err(SendError::UnknownSession);
+        }
+        let id = msg
+            .message_id
+            .unwrap_or_else(|| MessageId::generate(&mut *self.rng));
+        let whole = match msg.body {
+            OutBody::Whole(b) => Some(b),
+            OutBody::Pulled => None,
+        };
+        let slot = self.alloc_out(
+            session,
+            id,
+            Some(msg.content_type),
+            whole,
+            msg.success_report,
+            msg.failure_report,
+        )?;
+        if let Some(m) = self.outs[slot as usize].msg.as_mut()
+            && m.whole.is_none()
+        {
+            m.total = msg.total;
+        }
+        self.want_body(slot);
+        if let Some(c) = self.session(session.0).and_then(|s| s.conn) {
+            self.enqueue(c, slot);
+        }
+        Ok(id)
+    }
+
+    /// Gives the engine body bytes of a pulled message; returns how many were taken (at
+    /// most the `max` of the last [`Event::BodyWanted`]). Another `BodyWanted` follows
+    /// when they have been written.
+    pub fn write_body(&mut self, message: MessageId, data: &[u8]) -> Result<usize, Error> {
+        let slot = self.find_out(message).ok_or(Error::UnknownMessage)?;
+        let OutSlot { msg, staging, .. } = &mut self.outs[slot];
+        let m = msg.as_mut().ok_or(Error::UnknownMessage)?;
+        if m.whole.is_some() || m.eof {
+            return Err(Error::UnknownMessage);
+        }
+        if m.staged_pos == staging.len() {
+            staging.clear();
+            m.staged_pos = 0;
+        }
+        let n = data.len().min(staging.capacity() - staging.len());
+        staging.extend_from_slice(&data[..n]);
+        if n > 0 {
+            m.wanted = false;
+        }
+        Ok(n)
+    }
+
+    /// Ends the body of a pulled message.
+    pub fn end_body(&mut self, message: MessageId) -> Result<(), Error> {
+        let slot = self.find_out(message).ok_or(Error::UnknownMessage)?;
+        let OutSlot { msg, staging, .. } = &mut self.outs[slot];
+        let m = msg.as_mut().ok_or(Error::UnknownMessage)?;
+        if m.whole.is_some() {
+            return Err(Error::UnknownMessage);
+        }
+        m.eof = true;
+        m.wanted = false;
+        let total = m.sent + (staging.len() - m.staged_pos) as u64;
+        m.total = Some(total);
+        Ok(())
+    }
+
+    /// Stops sending a message: a chunk in flight ends with `#` (R4975-081), no outcome
+    /// event follows.
+    pub fn abort_message(&mut self, message: MessageId) -> Result<(), Error> {
+        let slot = self.find_out(message).ok_or(Error::UnknownMessage)?;
+        self.free_out(slot);
+        Ok(())
+    }
+
+    /// Ends a session locally: its queued messages are dropped without events and
+    /// requests for it get 481 from now on. The connection stays open (R4975-039).
+    pub fn close_session(&mut self, session: SessionId) -> Result<(), Error> {
+        if self.session(session.0).is_none() {
+            return Err(Error::UnknownSession);
+        }
+        for i in 0..self.outs.len() {
+            if self.outs[i]
+                .msg
+                .as_ref()
+                .is_some_and(|m| m.session == session.0)
+            {
+                self.free_out(i);
+            }
+        }
+        self.sessions[session.0 as usize] = None;
+        Ok(())
+    }
+
+    /// Closes a connection locally: every session bound to it fails
+    /// ([`ConnectionError::LocallyClosed`]).
+    pub fn close_connection(&mut self, conn: ConnectionId) -> Result<(), Error> {
+        self.conn_mut(conn)?;
+        self.lose_connection(conn.0, ConnectionError::LocallyClosed);
+        Ok(())
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Input
+
+    /// The free part of a connection's input buffer: read socket bytes into it, then call
+    /// [`handle_read`](Self::handle_read). Compacts the buffer first (this is a
+    /// mutation: earlier [`BodyRef`]s become invalid). Empty when the buffer is full
+    /// because the engine is waiting for the peer to read (back-pressure).
+    pub fn recv_buf(&mut self, conn: ConnectionId) -> Result<&mut [u8], Error> {
+        self.compact(conn.0)?;
+        let c = self.conn_mut(conn)?;
+        Ok(&mut c.in_buf[c.in_end..])
+    }
+
+    /// `n` bytes were read into [`recv_buf`](Self::recv_buf): decode them.
+    pub fn handle_read(&mut self, conn: ConnectionId, now: Instant, n: usize) -> Result<(), Error> {
+        let c = self.conn_mut(conn)?;
+        if n > c.in_buf.len() - c.in_end {
+            return Err(Error::TooManyBytes);
+        }
+        c.in_end += n;
+        self.process_input(conn.0, now);
+        Ok(())
+    }
+
+    /// Copies as much of `data` as fits into the input buffer and decodes it; returns how
+    /// many bytes were taken (feed the rest after draining transmits and events).
+    pub fn handle_input(
+        &mut self,
+        conn: ConnectionId,
+        now: Instant,
+        data: &[u8],
+    ) -> Result<usize, Error> {
+        let buf = self.recv_buf(conn)?;
+        let n = buf.len().min(data.len());
+        buf[..n].copy_from_slice(&data[..n]);
+        self.handle_read(conn, now, n)?;
+        Ok(n)
+    }
+
+    /// The peer closed its side: the connection is lost (cleanly between messages,
+    /// [`ConnectionError::Truncated`] inside one).
+    pub fn handle_eof(&mut self, conn: ConnectionId, _now: Instant) -> Result<(), Error> {
+        let c = self.conn_mut(conn)?;
+        let reason = match c.decoder.finish(&c.in_buf[c.in_start..c.in_end]) {
+            Ok(()) => ConnectionError::Closed,
+            Err(_) => ConnectionError::Truncated,
+        };
+        self.lose_connection(conn.0, reason);
+        Ok(())
+    }
+
+    /// The body bytes of an [`Event::Data`] just polled; `None` if the reference is stale
+    /// (a mutation happened since).
+    #[must_use]
+    pub fn received_body(&self, body: BodyRef) -> Option<&[u8]> {
+        let c = self.conns.get(body.conn as usize)?.as_ref()?;
+        let start = body.pos.checked_sub(c.in_base)? as usize;
+        c.in_buf.get(start..start + body.len as usize)
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Output
+
+    /// The next event, if any. Changes after every `handle_*`, `poll_transmit`,
+    /// `transmit_done` and command.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Bytes to write on `conn`, if any: write (part of) them, then call
+    /// [`transmit_done`](Self::transmit_done). Refills lazily from the control queue and
+    /// the message scheduler. Changes after every input, command and `transmit_done`.
+    pub fn poll_transmit(&mut self, conn: ConnectionId) -> Option<&[u8]> {
+        let c = self.conns.get(conn.0 as usize)?.as_ref()?;
+        if c.out_sent == c.out.len() {
+            self.fill(conn.0 as usize);
+        }
+        let c = self.conns.get(conn.0 as usize)?.as_ref()?;
+        let rest = &c.out[c.out_sent..];
+        (!rest.is_empty()).then_some(rest)
+    }
+
+    /// `n` bytes of what [`poll_transmit`](Self::poll_transmit) returned were written.
+    /// Starts the transaction timers of requests whose last byte is now written
+    /// (R4975-095), and resumes decoding paused by back-pressure.
+    pub fn transmit_done(
+        &mut self,
+        conn: ConnectionId,
+        now: Instant,
+        n: usize,
+    ) -> Result<(), Error> {
+        let timeout = self.cfg.transaction_timeout;
+        let c = self.conn_mut(conn)?;
+        if n > c.out.len() - c.out_sent {
+            return Err(Error::TooManyBytes);
+        }
+        c.out_sent += n;
+        let flushed = c.out_base + c.out_sent as u64;
+        if c.out_sent == c.out.len() {
+            c.out_base += c.out.len() as u64;
+            c.out.clear();
+            c.out_sent = 0;
+        }
+        let ci = conn.0 as usize;
+        let ntx = c.txs.len();
+        for i in 0..ntx {
+            let Some(c) = self.conns[ci].as_mut() else {
+                break;
+            };
+            let Some(tx) = c.txs[i].as_mut() else {
+                continue;
+            };
+            if tx.flushed || tx.end_pos > flushed {
+                continue;
+            }
+            tx.flushed = true;
+            if tx.expect_response {
+                tx.deadline = Some(now + timeout);
+            }
+            let tx = *tx;
+            if !tx.expect_response && !tx.keep {
+                // `Failure-Report: no`: nothing can come back for this chunk.
+                c.txs[i] = None;
+                c.tx_count -= 1;
+            }
+            if tx.last_chunk
+                && let Some(m) = self.outs[tx.slot as usize].msg.as_mut()
+                && m.id == tx.message
+            {
+                m.flushed_all = true;
+                self.check_out(tx.slot as usize);
+            }
+        }
+        self.process_input(conn.0, now);
+        Ok(())
+    }
+
+    /// The earliest deadline (transaction timers, idle incoming messages), if any.
+    /// Changes after every input, command and `transmit_done`.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let mut best: Option<Instant> = None;
+        let mut consider = |t: Instant| {
+            if best.is_none_or(|b| t < b) {
+                best = Some(t);
+            }
+        };
+        for c in self.conns.iter().flatten() {
+            for tx in c.txs.iter().flatten() {
+                if let Some(d) = tx.deadline {
+                    consider(d);
+                }
+            }
+        }
+        for s in self.sessions.iter().flatten() {
+            for m in s.incoming.iter().filter(|m| m.active) {
+                consider(m.last + self.cfg.incoming_idle_timeout);
+            }
+        }
+        best
+    }
+
+    /// Runs every timer due at `now`. Calling it early or twice does nothing.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        for ci in 0..self.conns.len() {
+            let ntx = self.conns[ci].as_ref().map_or(0, |c| c.txs.len());
+            for i in 0..ntx {
+                let Some(c) = self.conns[ci].as_mut() else {
+                    break;
+                };
+                let Some(tx) = c.txs[i] else { continue };
+                if tx.deadline.is_some_and(|d| d <= now) {
+                    c.txs[i] = None;
+                    c.tx_count -= 1;
+                    self.fail_out(
+                        tx.slot as usize,
+                        tx.message,
+                        StatusCode::REQUEST_TIMEOUT,
+                        true,
+                    );
+                }
+            }
+        }
+        let idle = self.cfg.incoming_idle_timeout;
+        for si in 0..self.sessions.len() {
+            let Some(s) = self.sessions[si].as_mut() else {
+                continue;
+            };
+            for m in s.incoming.iter_mut().filter(|m| m.active) {
+                if m.last + idle <= now {
+                    m.active = false;
+                    self.events.push_back(Event::MessageAborted {
+                        session: SessionId(si as u32),
+                        message: m.id,
+                        reason: AbortReason::Idle,
+                    });
+                }
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Helpers
+
+    fn conn_mut(&mut self, c: ConnectionId) -> Result<&mut Conn, Error> {
+        self.conns
+            .get_mut(c.0 as usize)
+            .and_then(Option::as_mut)
+            .ok_or(Error::UnknownConnection)
+    }
+
+    fn session(&self, s: u32) -> Option<&Session> {
+        self.sessions.get(s as usize).and_then(Option::as_ref)
+    }
+
+    fn find_out(&self, id: MessageId) -> Option<usize> {
+        self.outs
+            .iter()
+            .position(|s| s.msg.as_ref().is_some_and(|m| m.id == id))
+    }
+
+    fn alloc_out(
+        &mut self,
+        session: SessionId,
+        id: MessageId,
+        content_type: Option<Cow<'static, str>>,
+        whole: Option<Bytes>,
+        success_report: SuccessReport,
+        failure_report: FailureReport,
+    ) -> Result<u32, SendError> {
+        let slot = self
+            .outs
+            .iter()
+            .position(|s| s.msg.is_none())
+            .ok_or(SendError::TooManyMessages)?;
+        let total = whole.as_ref().map(|b| b.len() as u64);
+        let bodiless = content_type.is_none();
+        let s = &mut self.outs[slot];
+        s.confirmed.clear();
+        s.staging.clear();
+        s.msg = Some(OutMsg {
+            session: session.0,
+            id,
+            content_type,
+            whole,
+            staged_pos: 0,
+            eof: bodiless,
+            wanted: false,
+            total: if bodiless { Some(0) } else { total },
+            sent: 0,
+            success_report,
+            failure_report,
+            written_all: false,
+            flushed_all: false,
+            open_tx: 0,
+            queued: false,
+        });
+        Ok(slot as u32)
+    }
+
+    fn enqueue(&mut self, conn: u32, slot: u32) {
+        let Some(m) = self.outs[slot as usize].msg.as_mut() else {
+            return;
+        };
+        if m.queued {
+            return;
+        }
+        if let Some(c) = self.conns.get_mut(conn as usize).and_then(Option::as_mut) {
+            m.queued = true;
+            c.queue.push_back(slot);
+        }
+    }
+
+    /// Emits `BodyWanted` for a pulled message whose staging buffer is drained.
+    fn want_body(&mut self, slot: u32) {
+        let OutSlot { msg, staging, .. } = &mut self.outs[slot as usize];
+        let Some(m) = msg.as_mut() else { return };
+        if m.whole.is_some() || m.eof || m.wanted || m.staged_pos < staging.len() {
+            return;
+        }
+        m.wanted = true;
+        self.events.push_back(Event::BodyWanted {
+            session: SessionId(m.session),
+            message: m.id,
+            max: staging.capacity(),
+        });
+    }
+
+    fn free_out(&mut self, slot: usize) {
+        let Some(m) = self.outs[slot].msg.take() else {
+            return;
+        };
+        // Drop its transactions; the scheduler ends an open chunk with `#` when it sees
+        // the slot gone.
+        for c in self.conns.iter_mut().flatten() {
+            for t in &mut c.txs {
+                if t.is_some_and(|t| t.message == m.id && t.slot as usize == slot) {
+                    *t = None;
+                    c.tx_count -= 1;
+                }
+            }
+            c.queue.retain(|&q| q as usize != slot);
+        }
+    }
+
+    /// Fails message `id` in `slot` (if still there) with an event.
+    fn fail_out(&mut self, slot: usize, id: MessageId, status: StatusCode, local: bool) {
+        let Some(m) = self.outs[slot].msg.as_ref() else {
+            return;
+        };
+        if m.id != id {
+            return;
+        }
+        let session = SessionId(m.session);
+        let binding = m.is_binding();
+        self.free_out(slot);
+        if binding {
+            self.events.push_back(Event::SessionFailed {
+                session,
+                reason: SessionError::Rejected(status),
+            });
+        } else {
+            self.events.push_back(Event::MessageFailed {
+                session,
+                message: id,
+                status,
+                local,
+            });
+        }
+    }
+
+    /// Emits the outcome of an outgoing message once it is known.
+    fn check_out(&mut self, slot: usize) {
+        let OutSlot { msg, confirmed, .. } = &self.outs[slot];
+        let Some(m) = msg.as_ref() else { return };
+        if !m.flushed_all {
+            return;
+        }
+        let total = m.sent;
+        let session = SessionId(m.session);
+        let ev = if m.success_report == SuccessReport::Yes && !m.is_binding() {
+            if !confirmed.covers(total) {
+                return;
+            }
+            Event::MessageDelivered {
+                session,
+                message: m.id,
+                confirmed: total,
+            }
+        } else if m.failure_report == FailureReport::Yes {
+            if m.open_tx > 0 {
+                return;
+            }
+            if m.is_binding() {
+                Event::SessionBound {
+                    session,
+                    connection: ConnectionId(
+                        self.session(m.session)
+                            .and_then(|s| s.conn)
+                            .unwrap_or(u32::MAX),
+                    ),
+                }
+            } else {
+                Event::MessageDelivered {
+                    session,
+                    message: m.id,
+                    confirmed: total,
+                }
+            }
+        } else {
+            Event::MessageSent {
+                session,
+                message: m.id,
+            }
+        };
+        self.free_out(slot);
+        self.events.push_back(ev);
+    }
+
+    fn lose_connection(&mut self, conn: u32, reason: ConnectionError) {
+        if self
+            .conns
+            .get_mut(conn as usize)
+            .and_then(Option::take)
+            .is_none()
+        {
+            return;
+        }
+        self.events.push_back(Event::ConnectionLost {
+            connection: ConnectionId(conn),
+            reason,
+        });
+        for si in 0..self.sessions.len() {
+            let Some(s) = self.sessions[si].as_mut() else {
+                continue;
+            };
+            if s.conn != Some(conn) {
+                continue;
+            }
+            s.conn = None;
+            for m in s.incoming.iter_mut().filter(|m| m.active) {
+                m.active = false;
+                self.events.push_back(Event::MessageAborted {
+                    session: SessionId(si as u32),
+                    message: m.id,
+                    reason: AbortReason::SessionEnded,
+                });
+            }
+            self.events.push_back(Event::SessionFailed {
+                session: SessionId(si as u32),
+                reason: SessionError::ConnectionLost(reason),
+            });
+            for o in 0..self.outs.len() {
+                let Some(m) = self.outs[o].msg.as_ref() else {
+                    continue;
+                };
+                if m.session as usize == si {
+                    let id = m.id;
+                    if m.is_binding() {
+                        self.free_out(o);
+                    } else {
+                        self.fail_out(o, id, StatusCode::SESSION_DOES_NOT_EXIST, true);
+                    }
+                }
+            }
+            // The session is failed for good (R4975-033/034): re-create it after new SDP.
+            self.sessions[si] = None;
+        }
+    }
+
+    /// Drops consumed input, keeping bytes a queued [`Event::Data`] still points at.
+    fn compact(&mut self, conn: u32) -> Result<(), Error> {
+        let hold = self
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Data { body, .. } if body.conn == conn => Some(body.pos),
+                _ => None,
+            })
+            .min();
+        let c = self
+            .conns
+            .get_mut(conn as usize)
+            .and_then(Option::as_mut)
+            .ok_or(Error::UnknownConnection)?;
+        let keep = hold
+            .map_or(c.in_start, |p| (p - c.in_base) as usize)
+            .min(c.in_start);
+        if keep > 0 {
+            c.in_buf.copy_within(keep..c.in_end, 0);
+            c.in_base += keep as u64;
+            c.in_start -= keep;
+            c.in_end -= keep;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,516 @@
+//! The receive path: decoding, session lookup and binding, the response policy,
+//! reassembly bookkeeping, success REPORTs, and responses/REPORTs for our own messages.
+
+use std::time::Instant;
+
+use super::{
+    AbortReason, ConnectionError, CurKind, Endpoint, Event, Session, SessionId, response_policy,
+};
+use crate::uri::path_iter;
+use crate::wire::encode::{write_report, write_response_to};
+use crate::wire::headers::{ByteRange, Status, StatusCode, SuccessReport};
+use crate::wire::{Event as WireEvent, Flag, Head, MessageId, Method, TransactionId};
+
+/// What one decode step produced, with the borrow of the input released.
+enum Step {
+    Head,
+    Body { pos: u64, len: usize },
+    End(Flag),
+    NeedMore,
+    Error,
+}
+
+/// Finds the session a To-Path names (exactly one URI at an endpoint, R4975-150).
+fn lookup(sessions: &[Option<Session>], to: &[u8], by_sid: bool) -> Option<usize> {
+    let mut it = path_iter(to);
+    let uri = it.next()?.ok()?;
+    if it.next().is_some() {
+        return None;
+    }
+    sessions.iter().position(|s| {
+        s.as_ref().is_some_and(|s| {
+            if by_sid {
+                s.local.as_ref().session_id().is_some()
+                    && s.local.as_ref().session_id() == uri.session_id()
+            } else {
+                s.local.matches(&uri)
+            }
+        })
+    })
+}
+
+fn accepts(accept: &[String], head: &Head<'_>) -> bool {
+    let Some(ct) = head.content_type() else {
+        return false;
+    };
+    let mt = ct.media_type();
+    accept.iter().any(|a| {
+        let a = a.trim();
+        if a == "*" {
+            return true;
+        }
+        match a.strip_suffix("/*") {
+            Some(ty) => ct.type_().eq_ignore_ascii_case(ty),
+            None => mt.eq_ignore_ascii_case(a),
+        }
+    })
+}
+
+impl Endpoint {
+    /// Decodes everything buffered on `conn` (unless paused by back-pressure).
+    pub(super) fn process_input(&mut self, conn: u32, now: Instant) {
+        let ci = conn as usize;
+        loop {
+            let max_ctrl = self.cfg.limits.max_pending_control;
+            let Some(c) = self.conns.get_mut(ci).and_then(Option::as_mut) else {
+                return;
+            };
+            if c.ctrl.len() >= max_ctrl {
+                return; // back-pressure: the peer is not reading our responses
+            }
+            let input = &c.in_buf[c.in_start..c.in_end];
+            let base = c.in_base + c.in_start as u64;
+            let step = match c.decoder.decode(input) {
+                Ok((n, ev)) => {
+                    let step = match ev {
+                        WireEvent::Head(head) => {
+                            let cur = &mut c.cur;
+                            cur.kind = CurKind::Ignore;
+                            cur.tid = TransactionId::parse(head.transaction_id()).ok();
+                            cur.message = head.message_id().and_then(|m| MessageId::parse(m).ok());
+                            cur.session = None;
+                            cur.verdict = None;
+                            cur.has_body = head.has_body();
+                            cur.from.clear();
+                            cur.to.clear();
+                            cur.from.extend_from_slice(
+                                head.raw(crate::wire::KnownHeader::FromPath)
+                                    .unwrap_or_default(),
+                            );
+                            cur.to.extend_from_slice(
+                                head.raw(crate::wire::KnownHeader::ToPath)
+                                    .unwrap_or_default(),
+                            );
+                            cur.received = 0;
+                            cur.slot = None;
+                            cur.range = head.byte_range();
+                            cur.start = cur.range.map_or(0, |r| r.start - 1);
+                            cur.status = head.status();
+                            cur.report_ns = 0;
+                            match head.method() {
+                                None => cur.kind = CurKind::Response,
+                                Some(m) => {
+                                    let is_report = m == Method::Report;
+                                    cur.is_send = m == Method::Send;
+                                    cur.policy = response_policy(is_report, head.failure_report());
+                                    let found = lookup(
+                                        &self.sessions,
+                                        &cur.to,
+                                        self.cfg.match_session_id_only,
+                                    );
+                                    cur.session = found.map(|s| s as u32);
+                                    if is_report {
+                                        cur.kind = CurKind::Report;
+                                        if let Some(st) = head.report_status() {
+                                            cur.report_ns = st.namespace;
+                                            cur.status = Some(st.code);
+                                        }
+                                    } else if found.is_none() {
+                                        cur.kind = CurKind::Other;
+                                        cur.verdict = Some(StatusCode::SESSION_DOES_NOT_EXIST);
+                                    } else if !cur.is_send {
+                                        cur.kind = CurKind::Other;
+                                        cur.verdict = Some(StatusCode::METHOD_NOT_UNDERSTOOD);
+                                    } else {
+                                        cur.kind = CurKind::Send;
+                                        if cur.message.is_none() {
+                                            cur.verdict = Some(StatusCode::BAD_REQUEST);
+                                        } else if head.has_body()
+                                            && !accepts(&self.cfg.accept_types, &head)
+                                        {
+                                            cur.verdict = Some(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+                                        }
+                                        cur.report_ns =
+                                            u16::from(head.success_report() == SuccessReport::Yes);
+                                    }
+                                }
+                            }
+                            Step::Head
+                        }
+                        WireEvent::Body(b) => Step::Body {
+                            pos: base,
+                            len: b.len(),
+                        },
+                        WireEvent::End(f) => Step::End(f),
+                        _ => Step::NeedMore,
+                    };
+                    c.in_start += n;
+                    if matches!(step, Step::NeedMore) && n > 0 {
+                        continue;
+                    }
+                    step
+                }
+                Err(e) => {
+                    // Address a 400 if the request can still be identified.
+                    let mut answered = false;
+                    if c.cur.kind == CurKind::Ignore {
+                        if let Some(h) = c.decoder.failed_head(input)
+                            && let Some(m) = h.method()
+                        {
+                            let policy = response_policy(m == Method::Report, h.failure_report());
+                            let to = h.raw(crate::wire::KnownHeader::ToPath);
+                            let own = to.and_then(|t| path_iter(t).next()).and_then(Result::ok);
+                            if let (Some(own), Some(from)) = (own, h.from_path())
+                                && policy.answers(e.status())
+                            {
+                                answered = write_response_to(
+                                    &mut c.ctrl,
+                                    h.transaction_id(),
+                                    m == Method::Send,
+                                    from,
+                                    e.status(),
+                                    None,
+                                    own,
+                                );
+                            }
+                        }
+                    } else {
+                        c.cur.verdict = Some(e.status());
+                        answered = true;
+                    }
+                    let _ = answered;
+                    if c.decoder.skip_message() {
+                        if c.cur.kind == CurKind::Ignore {
+                            c.cur.kind = CurKind::Ignore;
+                        }
+                        Step::Error
+                    } else {
+                        self.lose_connection(conn, ConnectionError::Malformed(e));
+                        return;
+                    }
+                }
+            };
+            match step {
+                Step::NeedMore => return,
+                Step::Error => {}
+                Step::Head => self.on_head(ci, now),
+                Step::Body { pos, len } => self.on_body(ci, pos, len),
+                Step::End(flag) => self.on_end(ci, flag, now),
+            }
+        }
+    }
+
+    fn on_head(&mut self, ci: usize, now: Instant) {
+        let Some(c) = self.conns[ci].as_mut() else {
+            return;
+        };
+        let cur = &mut c.cur;
+        let Some(si) = cur.session else { return };
+        if cur.kind == CurKind::Report {
+            return;
+        }
+        // Binding (R4975-030) and the one-connection rule (R4975-032).
+        let Some(s) = self.sessions[si as usize].as_mut() else {
+            return;
+        };
+        match s.conn {
+            Some(b) if b as usize != ci => {
+                cur.verdict = Some(StatusCode::SESSION_ALREADY_IN_USE);
+                return;
+            }
+            Some(_) => {}
+            None => {
+                s.conn = Some(ci as u32);
+                self.events.push_back(Event::SessionBound {
+                    session: SessionId(si),
+                    connection: super::ConnectionId(ci as u32),
+                });
+                // Messages queued before the binding may go now (R4975-024).
+                for (o, slot) in self.outs.iter_mut().enumerate() {
+                    if let Some(m) = slot.msg.as_mut()
+                        && m.session == si
+                        && !m.queued
+                    {
+                        m.queued = true;
+                        c.queue.push_back(o as u32);
+                    }
+                }
+            }
+        }
+        if cur.kind != CurKind::Send || cur.verdict.is_some() || !cur.has_body {
+            return;
+        }
+        let lim = &self.cfg.limits;
+        let id = cur.message.expect("checked in decode");
+        if cur.start > lim.max_message_size {
+            cur.verdict = Some(StatusCode::STOP_SENDING);
+            return;
+        }
+        let slot = match s.incoming.iter().position(|m| m.active && m.id == id) {
+            Some(i) => i,
+            None => match s.incoming.iter().position(|m| !m.active) {
+                Some(i) => {
+                    let m = &mut s.incoming[i];
+                    m.active = true;
+                    m.id = id;
+                    m.ranges.clear();
+                    m.len = None;
+                    // The first chunk's Success-Report governs (P-22).
+                    m.success_report = if cur.report_ns == 1 {
+                        SuccessReport::Yes
+                    } else {
+                        SuccessReport::No
+                    };
+                    i
+                }
+                None => {
+                    // Too many concurrent incoming messages (P-35).
+                    cur.verdict = Some(StatusCode::STOP_SENDING);
+                    return;
+                }
+            },
+        };
+        s.incoming[slot].last = now;
+        cur.slot = Some(slot);
+    }
+
+    fn on_body(&mut self, ci: usize, pos: u64, len: usize) {
+        let max = self.cfg.limits.max_message_size;
+        let Some(c) = self.conns[ci].as_mut() else {
+            return;
+        };
+        let cur = &mut c.cur;
+        let offset = cur.start + cur.received;
+        cur.received += len as u64;
+        if cur.kind != CurKind::Send || cur.verdict.is_some() || cur.slot.is_none() {
+            return;
+        }
+        if offset + len as u64 > max {
+            cur.verdict = Some(StatusCode::STOP_SENDING);
+            return;
+        }
+        let (Some(si), Some(message)) = (cur.session, cur.message) else {
+            return;
+        };
+        self.events.push_back(Event::Data {
+            session: SessionId(si),
+            message,
+            offset,
+            body: super::BodyRef {
+                conn: ci as u32,
+                pos,
+                len: len as u32,
+            },
+        });
+    }
+
+    fn on_end(&mut self, ci: usize, flag: Flag, _now: Instant) {
+        let Some(c) = self.conns[ci].as_mut() else {
+            return;
+        };
+        let kind = c.cur.kind;
+        c.cur.kind = CurKind::Ignore;
+        match kind {
+            CurKind::Ignore => {}
+            CurKind::Response => self.on_response(ci),
+            CurKind::Report => self.on_report(ci),
+            CurKind::Other => self.respond(ci, None),
+            CurKind::Send => self.on_send_end(ci, flag),
+        }
+    }
+
+    fn on_send_end(&mut self, ci: usize, flag: Flag) {
+        let Some(c) = self.conns[ci].as_mut() else {
+            return;
+        };
+        let cur = &mut c.cur;
+        let (Some(si), Some(id)) = (cur.session, cur.message) else {
+            return self.respond(ci, None);
+        };
+        let Some(s) = self.sessions[si as usize].as_mut() else {
+            return;
+        };
+        let session = SessionId(si);
+        if let Some(v) = cur.verdict {
+            if let Some(slot) = cur.slot {
+                s.incoming[slot].active = false;
+                if v == StatusCode::STOP_SENDING {
+                    self.events.push_back(Event::MessageAborted {
+                        session,
+                        message: id,
+                        reason: AbortReason::TooLarge,
+                    });
+                }
+            }
+            return self.respond(ci, None);
+        }
+        let Some(slot) = cur.slot else {
+            // Bodiless SEND: nothing to reassemble and no success REPORT (P-46).
+            self.events.push_back(Event::MessageReceived {
+                session,
+                message: id,
+                len: 0,
+                bodiless: true,
+            });
+            return self.respond(ci, None);
+        };
+        let m = &mut s.incoming[slot];
+        let end = cur.start + cur.received;
+        if m.ranges.insert(cur.start, end).is_err() {
+            m.active = false;
+            self.events.push_back(Event::MessageAborted {
+                session,
+                message: id,
+                reason: AbortReason::TooLarge,
+            });
+            return self.respond(ci, Some(StatusCode::STOP_SENDING));
+        }
+        match flag {
+            Flag::Abort => {
+                m.active = false;
+                self.events.push_back(Event::MessageAborted {
+                    session,
+                    message: id,
+                    reason: AbortReason::Peer,
+                });
+                return self.respond(ci, None);
+            }
+            Flag::End => m.len = Some(end),
+            _ => {}
+        }
+        // Respond before reporting: the 200 is the transaction's answer (R4975-013).
+        let report = m.len.filter(|&l| m.ranges.covers(l));
+        let wants_report = m.success_report == SuccessReport::Yes;
+        if let Some(len) = report {
+            m.active = false;
+            self.events.push_back(Event::MessageReceived {
+                session,
+                message: id,
+                len,
+                bodiless: false,
+            });
+        }
+        self.respond(ci, None);
+        if let (Some(len), true) = (report, wants_report) {
+            self.success_report(ci, si as usize, id, len);
+        }
+    }
+
+    /// Writes the response to the current request if the policy allows (P-01).
+    fn respond(&mut self, ci: usize, status: Option<StatusCode>) {
+        let Some(c) = self.conns[ci].as_mut() else {
+            return;
+        };
+        let cur = &c.cur;
+        let status = status.or(cur.verdict).unwrap_or(StatusCode::OK);
+        if !cur.policy.answers(status) {
+            return;
+        }
+        let Some(tid) = cur.tid else { return };
+        let own_session = cur
+            .session
+            .and_then(|s| self.sessions[s as usize].as_ref())
+            .filter(|_| status != StatusCode::SESSION_DOES_NOT_EXIST);
+        let own = match own_session {
+            Some(s) => Some(s.local.as_ref()),
+            None => path_iter(&cur.to).next().and_then(Result::ok),
+        };
+        let Some(own) = own else { return };
+        write_response_to(
+            &mut c.ctrl,
+            tid.as_str(),
+            cur.is_send,
+            path_iter(&cur.from),
+            status,
+            None,
+            own,
+        );
+    }
+
+    /// A success REPORT for a whole message (R4975-127/129): To-Path = the request's full
+    /// From-Path, From-Path = our URI.
+    fn success_report(&mut self, ci: usize, si: usize, id: MessageId, len: u64) {
+        let tid = TransactionId::generate(&mut *self.rng);
+        let Some(c) = self.conns[ci].as_mut() else {
+            return;
+        };
+        let Some(s) = self.sessions[si].as_ref() else {
+            return;
+        };
+        let to = path_iter(&c.cur.from).flatten();
+        write_report(
+            &mut c.ctrl,
+            tid.as_str(),
+            to,
+            s.local.as_ref(),
+            id.as_str(),
+            Some(ByteRange::whole(len)),
+            &Status::msrp(StatusCode::OK),
+        );
+    }
+
+    fn on_response(&mut self, ci: usize) {
+        let Some(c) = self.conns[ci].as_mut() else {
+            return;
+        };
+        let (Some(tid), Some(status)) = (c.cur.tid, c.cur.status) else {
+            return;
+        };
+        let Some(i) = c.txs.iter().position(|t| t.is_some_and(|t| t.tid == tid)) else {
+            return; // unknown or finished transaction: ignore
+        };
+        let tx = c.txs[i].expect("found");
+        if status.is_success() {
+            if !tx.expect_response {
+                return; // an unexpected 200 to `partial` (P-01)
+            }
+            c.txs[i] = None;
+            c.tx_count -= 1;
+            if let Some(m) = self.outs[tx.slot as usize].msg.as_mut()
+                && m.id == tx.message
+            {
+                m.open_tx = m.open_tx.saturating_sub(1);
+                self.check_out(tx.slot as usize);
+            }
+        } else {
+            // Any error stops the whole Message-ID (P-13, R4975-162).
+            self.fail_out(tx.slot as usize, tx.message, status, false);
+        }
+    }
+
+    fn on_report(&mut self, ci: usize) {
+        let Some(c) = self.conns[ci].as_mut() else {
+            return;
+        };
+        let cur = &c.cur;
+        // Never answered (R4975-125); unknown session or message: silently dropped
+        // (R4975-099); other namespaces ignored (P-23).
+        let (Some(si), Some(id), Some(status)) = (cur.session, cur.message, cur.status) else {
+            return;
+        };
+        if cur.report_ns != 0 {
+            return;
+        }
+        let range = cur.range;
+        let Some(slot) = self.outs.iter().position(|s| {
+            s.msg
+                .as_ref()
+                .is_some_and(|m| m.id == id && m.session == si)
+        }) else {
+            return;
+        };
+        if status.is_success() {
+            let o = &mut self.outs[slot];
+            let Some(m) = o.msg.as_ref() else { return };
+            let (start, end) = match range {
+                Some(r) => (r.start - 1, r.end.or(r.total).unwrap_or(m.sent)),
+                None => (0, m.sent),
+            };
+            let _ = o.confirmed.insert(start, end);
+            self.check_out(slot);
+        } else {
+            // `000 413` and other failures act like the response (R4975-161).
+            self.fail_out(slot, id, status, false);
+        }
+    }
+}

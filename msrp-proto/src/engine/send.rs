@@ -1,0 +1,321 @@
+//! The send path: the per-connection scheduler that fills the output buffer with
+//! pending responses/REPORTs and chunks of queued messages.
+
+use super::{Endpoint, MIN_ROOM, OpenChunk, OutSlot, Tx};
+use crate::wire::encode::{HeadWriter, write_end_line};
+use crate::wire::headers::{ByteRange, FailureReport, SuccessReport};
+use crate::wire::{Flag, Method, TransactionId};
+
+/// Largest chunk written with an exact range-end (R4975-107).
+const NON_INTERRUPTIBLE_MAX: u64 = 2048;
+
+/// How many bytes of `piece` can follow `tail` (the chunk's last bytes) without the
+/// body containing `needle` (`-------<tid>`, R4975-082): the offset in `piece` where the
+/// first occurrence starts (clamped to 0 if it starts inside `tail`), or `piece.len()`.
+fn safe_prefix(tail: &[u8], piece: &[u8], needle: &[u8]) -> usize {
+    let mut best = memchr::memmem::find(piece, needle).unwrap_or(piece.len());
+    let k = needle.len() - 1;
+    let mut join = [0u8; 160];
+    let t = tail.len().min(k);
+    let p = piece.len().min(k);
+    join[..t].copy_from_slice(&tail[tail.len() - t..]);
+    join[t..t + p].copy_from_slice(&piece[..p]);
+    if let Some(m) = memchr::memmem::find(&join[..t + p], needle) {
+        best = best.min(m.saturating_sub(t));
+    }
+    best
+}
+
+fn needle_of(tid: &TransactionId, buf: &mut [u8; 80]) -> usize {
+    buf[..7].copy_from_slice(b"-------");
+    let t = tid.as_str().as_bytes();
+    buf[7..7 + t.len()].copy_from_slice(t);
+    7 + t.len()
+}
+
+impl Endpoint {
+    /// Refills the (empty) output buffer of connection `ci`.
+    pub(super) fn fill(&mut self, ci: usize) {
+        let cap = self.cfg.send_buffer.max(2 * MIN_ROOM);
+        let chunk_size = self.cfg.chunk_size.max(1) as u64;
+        loop {
+            let Some(c) = self.conns[ci].as_mut() else {
+                return;
+            };
+            // 1. Responses and REPORTs first, interrupting an open chunk (R4975-112).
+            if !c.ctrl.is_empty() {
+                if c.open.is_some() {
+                    self.end_chunk(ci, Flag::More);
+                    continue;
+                }
+                c.out.extend_from_slice(&c.ctrl);
+                c.ctrl.clear();
+                continue;
+            }
+            if c.out.len() + MIN_ROOM > cap {
+                return;
+            }
+            let room = cap - c.out.len() - MIN_ROOM / 2;
+            // 2. Continue the open chunk.
+            if let Some(open) = c.open {
+                let slot = open.slot as usize;
+                let alive = self.outs[slot]
+                    .msg
+                    .as_ref()
+                    .is_some_and(|m| m.id == open.message);
+                if !alive {
+                    self.end_chunk(ci, Flag::Abort);
+                    continue;
+                }
+                let others_waiting = !c.queue.is_empty();
+                let OutSlot { msg, staging, .. } = &mut self.outs[slot];
+                let m = msg.as_mut().expect("alive");
+                let avail: &[u8] = match &m.whole {
+                    Some(b) => &b[m.sent as usize..],
+                    None => &staging[m.staged_pos..],
+                };
+                if avail.is_empty() {
+                    if m.eof {
+                        self.end_chunk(ci, Flag::End);
+                        continue;
+                    }
+                    // Pulled body not ready: ask, and let others go meanwhile.
+                    if others_waiting {
+                        self.end_chunk(ci, Flag::More);
+                        let c = self.conns[ci].as_mut().expect("live");
+                        c.queue.push_back(open.slot);
+                        if let Some(m) = self.outs[slot].msg.as_mut() {
+                            m.queued = true;
+                        }
+                        self.want_body(open.slot);
+                        continue;
+                    }
+                    self.want_body(open.slot);
+                    return;
+                }
+                let budget = (chunk_size.saturating_sub(open.written)) as usize;
+                let n = avail.len().min(room).min(budget.max(1));
+                let mut nb = [0u8; 80];
+                let nl = needle_of(&open.tid, &mut nb);
+                let safe =
+                    safe_prefix(&open.tail[..open.tail_len as usize], &avail[..n], &nb[..nl]);
+                let piece = &avail[..safe];
+                c.out.extend_from_slice(piece);
+                // Keep the last needle-1 bytes as the tail for the next scan.
+                let mut tail = [0u8; 80];
+                let keep = nl - 1;
+                let old = &open.tail[..open.tail_len as usize];
+                let total_len = old.len() + piece.len();
+                let tl = total_len.min(keep);
+                // Compose tail from old tail + piece.
+                let from_piece = piece.len().min(tl);
+                let from_old = tl - from_piece;
+                tail[..from_old].copy_from_slice(&old[old.len() - from_old..]);
+                tail[from_old..tl].copy_from_slice(&piece[piece.len() - from_piece..]);
+                m.sent += safe as u64;
+                if m.whole.is_none() {
+                    m.staged_pos += safe;
+                }
+                let open = c.open.as_mut().expect("open");
+                open.written += safe as u64;
+                open.tail = tail;
+                open.tail_len = tl as u8;
+                let written = open.written;
+                if safe < n {
+                    // Collision: cut here, continue under a new tid (R4975-083).
+                    self.end_chunk(ci, Flag::More);
+                    self.requeue_front(ci, slot as u32);
+                    continue;
+                }
+                if written >= chunk_size && others_waiting {
+                    self.end_chunk(ci, Flag::More);
+                    self.requeue_back(ci, slot as u32);
+                    continue;
+                }
+                if written >= chunk_size {
+                    // Nobody else is waiting: keep the chunk open (R4975-108) unless the
+                    // body is finished, which the next round handles.
+                }
+                continue;
+            }
+            // 3. Open a chunk for the next ready message.
+            if c.tx_count >= c.txs.len() {
+                return; // too many outstanding transactions: wait for responses
+            }
+            let mut picked = None;
+            for _ in 0..c.queue.len() {
+                let Some(slot) = c.queue.pop_front() else {
+                    break;
+                };
+                let OutSlot { msg, staging, .. } = &mut self.outs[slot as usize];
+                let Some(m) = msg.as_mut() else { continue };
+                let ready = m.whole.is_some() || m.eof || m.staged_pos < staging.len();
+                if ready {
+                    m.queued = false;
+                    picked = Some(slot);
+                    break;
+                }
+                c.queue.push_back(slot);
+            }
+            let Some(slot) = picked else { return };
+            self.open_chunk(ci, slot, room);
+        }
+    }
+
+    fn requeue_back(&mut self, ci: usize, slot: u32) {
+        if let Some(m) = self.outs[slot as usize].msg.as_mut()
+            && !m.written_all
+            && !m.queued
+        {
+            m.queued = true;
+            self.conns[ci].as_mut().expect("live").queue.push_back(slot);
+        }
+    }
+
+    fn requeue_front(&mut self, ci: usize, slot: u32) {
+        if let Some(m) = self.outs[slot as usize].msg.as_mut()
+            && !m.written_all
+            && !m.queued
+        {
+            m.queued = true;
+            self.conns[ci]
+                .as_mut()
+                .expect("live")
+                .queue
+                .push_front(slot);
+        }
+    }
+
+    /// Writes a chunk head for message `slot` (or the whole bodiless SEND).
+    fn open_chunk(&mut self, ci: usize, slot: u32, room: usize) {
+        let OutSlot { msg, staging, .. } = &mut self.outs[slot as usize];
+        let Some(m) = msg.as_mut() else { return };
+        let Some(s) = self.sessions[m.session as usize].as_ref() else {
+            return;
+        };
+        let c = self.conns[ci].as_mut().expect("live");
+        let rest: &[u8] = match &m.whole {
+            Some(b) => &b[m.sent as usize..],
+            None => &staging[m.staged_pos..],
+        };
+        // Exact range-end only when the whole rest goes out now and is small (R4975-107).
+        let exact = m.eof || m.whole.is_some();
+        let exact = exact
+            && m.total == Some(m.sent + rest.len() as u64)
+            && rest.len() as u64 <= NON_INTERRUPTIBLE_MAX
+            && rest.len() + MIN_ROOM < room;
+        let tid = if exact {
+            TransactionId::generate_avoiding(&mut *self.rng, rest)
+        } else {
+            TransactionId::generate(&mut *self.rng)
+        };
+        let start = m.sent + 1;
+        let range = ByteRange {
+            start,
+            end: if exact {
+                Some(m.sent + rest.len() as u64)
+            } else {
+                None
+            },
+            total: m.total,
+        };
+        let mut w = HeadWriter::request(
+            &mut c.out,
+            tid.as_str(),
+            Method::Send,
+            s.remote.iter().map(|u| u.as_ref()),
+            [s.local.as_ref()],
+        );
+        w.message_id(m.id.as_str()).byte_range(range);
+        if m.success_report == SuccessReport::Yes {
+            w.success_report(SuccessReport::Yes);
+        }
+        if m.failure_report != FailureReport::Yes {
+            w.failure_report(m.failure_report);
+        }
+        match &m.content_type {
+            None => {
+                w.finish_bodiless(Flag::End);
+                c.open = Some(OpenChunk {
+                    slot,
+                    message: m.id,
+                    tid,
+                    written: 0,
+                    tail: [0; 80],
+                    tail_len: 0,
+                });
+                self.record_tx(ci, Flag::End, false);
+                return;
+            }
+            Some(ct) => w.finish_with_body(ct),
+        }
+        c.open = Some(OpenChunk {
+            slot,
+            message: m.id,
+            tid,
+            written: 0,
+            tail: [0; 80],
+            tail_len: 0,
+        });
+        if exact {
+            c.out.extend_from_slice(rest);
+            let n = rest.len();
+            m.sent += n as u64;
+            if m.whole.is_none() {
+                m.staged_pos += n;
+            }
+            self.end_chunk(ci, Flag::End);
+        }
+    }
+
+    /// Ends the open chunk with `flag` and records its transaction.
+    fn end_chunk(&mut self, ci: usize, flag: Flag) {
+        let c = self.conns[ci].as_mut().expect("live");
+        let Some(open) = c.open else { return };
+        write_end_line(&mut c.out, open.tid.as_str(), flag, true);
+        self.record_tx(ci, flag, true);
+    }
+
+    /// Closes the open chunk's bookkeeping after its end-line has been written.
+    fn record_tx(&mut self, ci: usize, flag: Flag, _body: bool) {
+        let c = self.conns[ci].as_mut().expect("live");
+        let Some(open) = c.open.take() else { return };
+        let slot = open.slot as usize;
+        let Some(m) = self.outs[slot]
+            .msg
+            .as_mut()
+            .filter(|m| m.id == open.message)
+        else {
+            return; // aborted: `#` written, nothing to track
+        };
+        if flag == Flag::Abort {
+            return;
+        }
+        let last = flag == Flag::End;
+        if last {
+            m.written_all = true;
+        }
+        let expect = m.failure_report == FailureReport::Yes;
+        if expect {
+            m.open_tx += 1;
+        }
+        let tx = Tx {
+            tid: open.tid,
+            slot: open.slot,
+            message: open.message,
+            end_pos: c.out_base + c.out.len() as u64,
+            flushed: false,
+            expect_response: expect,
+            keep: m.failure_report == FailureReport::Partial,
+            last_chunk: last,
+            deadline: None,
+        };
+        if let Some(free) = c.txs.iter().position(Option::is_none) {
+            c.txs[free] = Some(tx);
+            c.tx_count += 1;
+        }
+        if !last {
+            self.want_body(open.slot);
+        }
+    }
+}
