@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 
 use super::config::Pinning;
-use super::rustls_seam::{Buffers, MAX_RECORD, Progress, Session, Stop, Work};
+use super::rustls_seam::{Buffers, MAX_RECORD, Progress, Session, Sink, Stop, Work};
 use super::{
     ConfigError, Fingerprint, HashAlgorithm, PinStatus, TlsClientConfig, TlsError, TlsServerConfig,
 };
@@ -324,7 +324,7 @@ impl TlsConnection {
 
     fn drive<'a>(
         &mut self,
-        sink: Option<&'a mut dyn FnMut(&[u8])>,
+        sink: Option<Sink<'a>>,
         write: Option<&'a [u8]>,
     ) -> Result<usize, TlsError> {
         let mut progress = Progress::default();

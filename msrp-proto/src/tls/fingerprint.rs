@@ -164,7 +164,7 @@ impl Fingerprint {
     pub fn parse(value: &str) -> Result<Self, FingerprintError> {
         let value = value.trim();
         let (name, hex) = value
-            .split_once(|c: char| c == ' ' || c == '\t')
+            .split_once([' ', '\t'])
             .ok_or(FingerprintError::Malformed)?;
         let algorithm = HashAlgorithm::from_name(name)?;
         let mut digest = [0; MAX_DIGEST_LEN];

@@ -130,9 +130,12 @@ pub(crate) struct Progress {
     pub(crate) peer_closed: bool,
 }
 
+/// Where decrypted application data goes.
+pub(crate) type Sink<'a> = &'a mut dyn FnMut(&[u8]);
+
 /// What a drive may do for the caller.
 pub(crate) struct Work<'a> {
-    pub(crate) sink: Option<&'a mut dyn FnMut(&[u8])>,
+    pub(crate) sink: Option<Sink<'a>>,
     pub(crate) write: Option<&'a [u8]>,
     pub(crate) close: bool,
 }
@@ -177,7 +180,7 @@ impl Session {
         };
         let builder = ClientConfig::builder_with_details(provider.clone(), time)
             .with_protocol_versions(versions)
-            .map_err(tls_config)?;
+            .map_err(|e| tls_config(&e))?;
         let builder = match (&cfg.peer, wants_webpki) {
             (PeerCheck::Fingerprint(set), _) => builder
                 .dangerous()
@@ -210,7 +213,8 @@ impl Session {
         config.resumption = Resumption::disabled();
         let name = ServerName::try_from(cfg.host.clone())
             .map_err(|_| ConfigError::InvalidHost(cfg.host.clone()))?;
-        let conn = UnbufferedClientConnection::new(Arc::new(config), name).map_err(tls_config)?;
+        let conn =
+            UnbufferedClientConnection::new(Arc::new(config), name).map_err(|e| tls_config(&e))?;
         Ok(Self {
             conn: Conn::Client(conn),
             mismatch,
@@ -223,7 +227,7 @@ impl Session {
         let versions = &[&rustls::version::TLS13, &rustls::version::TLS12];
         let builder = ServerConfig::builder_with_details(provider.clone(), Arc::new(Epoch))
             .with_protocol_versions(versions)
-            .map_err(tls_config)?;
+            .map_err(|e| tls_config(&e))?;
         let builder = match &cfg.peer {
             PeerCheck::Fingerprint(set) => {
                 builder.with_client_cert_verifier(Arc::new(FingerprintVerifier {
@@ -240,7 +244,7 @@ impl Session {
             .map_err(|e| ConfigError::BadPrivateKey(e.to_string()))?;
         config.session_storage = Arc::new(NoServerSessionStorage {});
         config.send_tls13_tickets = 0;
-        let conn = UnbufferedServerConnection::new(Arc::new(config)).map_err(tls_config)?;
+        let conn = UnbufferedServerConnection::new(Arc::new(config)).map_err(|e| tls_config(&e))?;
         Ok(Self {
             conn: Conn::Server(conn),
             mismatch,
@@ -421,8 +425,11 @@ fn drive<C: Process>(
                         Err(e) => return Err(Error::General(format!("close_notify: {e}"))),
                     }
                     progress.close_sent = true;
+                    // Go round once more: if the peer has closed too, rustls says Closed.
+                    None
+                } else {
+                    Some(Stop::NeedInput)
                 }
-                Some(Stop::NeedInput)
             }
             ConnectionState::PeerClosed => {
                 progress.peer_closed = true;
@@ -495,7 +502,7 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(p)
 }
 
-fn tls_config(e: Error) -> ConfigError {
+fn tls_config(e: &Error) -> ConfigError {
     ConfigError::Tls(e.to_string())
 }
 

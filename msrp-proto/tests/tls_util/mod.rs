@@ -183,7 +183,7 @@ impl Pair {
         let mut off = 0;
         let mut stalls = 0;
         while off < data.len() {
-            let end = data.len().min(off + max_write);
+            let end = data.len().min(off.saturating_add(max_write));
             let (from, _) = self.sides(from_client);
             let n = from.write_plaintext(&data[off..end]).expect("write");
             off += n;
