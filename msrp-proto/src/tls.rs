@@ -1,1 +1,0 @@
-//! TLS for `msrps` through rustls' unbuffered API. (Being written.)
