@@ -86,7 +86,7 @@ enum State {
     Failed(ParseError),
 }
 
-/// The streaming MSRP frame decoder (sans-IO). See the [module docs](self).
+/// The streaming MSRP frame decoder (sans-IO). See the [`wire` module docs](crate::wire).
 #[derive(Debug, Clone)]
 pub struct Decoder {
     limits: Limits,
@@ -130,7 +130,7 @@ impl Decoder {
 
     /// Decodes the next event from `input` (the caller's unconsumed bytes).
     ///
-    /// Returns the number of bytes consumed and the event; see the [module docs](self)
+    /// Returns the number of bytes consumed and the event; see the [`wire` module docs](crate::wire)
     /// for the contract. An `Err` leaves the decoder failed: call
     /// [`skip_message`](Self::skip_message) to resynchronise at the end-line of the bad
     /// message, or close the connection.
