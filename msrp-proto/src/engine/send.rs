@@ -44,8 +44,9 @@ impl Endpoint {
             };
             // 1. Responses and REPORTs first, interrupting an open chunk (R4975-112).
             if !c.ctrl.is_empty() {
-                if c.open.is_some() {
+                if let Some(open) = c.open {
                     self.end_chunk(ci, Flag::More);
+                    self.requeue_front(ci, open.slot);
                     continue;
                 }
                 c.out.extend_from_slice(&c.ctrl);
@@ -75,7 +76,7 @@ impl Endpoint {
                     None => &staging[m.staged_pos..],
                 };
                 if avail.is_empty() {
-                    if m.eof {
+                    if m.eof || m.whole.is_some() {
                         self.end_chunk(ci, Flag::End);
                         continue;
                     }

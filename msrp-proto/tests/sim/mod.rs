@@ -70,10 +70,12 @@ impl Side {
                 Event::BodyWanted { message, max, .. } => {
                     if let Some((data, given)) = self.pulls.get_mut(&message) {
                         let n = (data.len() - *given).min(max);
+                        // The message may have failed meanwhile: then these calls fail.
                         if n == 0 {
-                            self.ep.end_body(message).unwrap();
-                        } else {
-                            let took = self.ep.write_body(message, &data[*given..*given + n]).unwrap();
+                            let _ = self.ep.end_body(message);
+                        } else if let Ok(took) =
+                            self.ep.write_body(message, &data[*given..*given + n])
+                        {
                             *given += took;
                         }
                     }
@@ -85,7 +87,13 @@ impl Side {
         any
     }
 
-    pub fn send_pulled(&mut self, s: SessionId, ct: &'static str, data: Vec<u8>, known_total: bool) -> MessageId {
+    pub fn send_pulled(
+        &mut self,
+        s: SessionId,
+        ct: &'static str,
+        data: Vec<u8>,
+        known_total: bool,
+    ) -> MessageId {
         let total = known_total.then_some(data.len() as u64);
         // Register the source before the first BodyWanted is drained.
         let id = self
@@ -132,7 +140,11 @@ impl Sim {
         let mut sim = Self::new(seed, cfg_a, cfg_b);
         sim.connect();
         let now = sim.now;
-        let sb = sim.b.ep.add_session(uri(BOB), vec![uri(ALICE)], None, now).unwrap();
+        let sb = sim
+            .b
+            .ep
+            .add_session(uri(BOB), vec![uri(ALICE)], None, now)
+            .unwrap();
         let sa = sim
             .a
             .ep
@@ -158,7 +170,9 @@ impl Sim {
                 } else {
                     (&mut self.b, &mut self.a, cb, ca)
                 };
-                let Some(out) = from.ep.poll_transmit(cf) else { continue };
+                let Some(out) = from.ep.poll_transmit(cf) else {
+                    continue;
+                };
                 let want = out.len();
                 let m = self.max_split.max(1) as u64;
                 let n = (1 + (self.rng.next_u64() % m) as usize).min(want);
@@ -169,7 +183,10 @@ impl Sim {
                     to.drain_events();
                     continue;
                 }
-                from.wrote.entry(cf).or_default().extend_from_slice(&piece[..taken]);
+                from.wrote
+                    .entry(cf)
+                    .or_default()
+                    .extend_from_slice(&piece[..taken]);
                 from.ep.transmit_done(cf, self.now, taken).unwrap();
                 any = true;
                 to.drain_events();
@@ -251,7 +268,11 @@ impl Raw {
     pub fn feed(&mut self, mut data: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
         while !data.is_empty() {
-            let n = self.side.ep.handle_input(self.conn, self.now, data).unwrap();
+            let n = self
+                .side
+                .ep
+                .handle_input(self.conn, self.now, data)
+                .unwrap();
             data = &data[n..];
             self.side.drain_events();
             out.extend(self.flush());
@@ -264,7 +285,9 @@ impl Raw {
         let mut out = Vec::new();
         loop {
             self.side.drain_events();
-            let Some(b) = self.side.ep.poll_transmit(self.conn) else { break };
+            let Some(b) = self.side.ep.poll_transmit(self.conn) else {
+                break;
+            };
             let n = b.len();
             out.extend_from_slice(b);
             self.side.ep.transmit_done(self.conn, self.now, n).unwrap();
@@ -276,7 +299,8 @@ impl Raw {
 
 /// A SEND from Alice to Bob (or to `to`) with the given extra headers and body.
 pub fn send(tid: &str, to: &str, from: &str, headers: &str, body: Option<&[u8]>) -> Vec<u8> {
-    let mut v = format!("MSRP {tid} SEND\r\nTo-Path: {to}\r\nFrom-Path: {from}\r\n{headers}").into_bytes();
+    let mut v =
+        format!("MSRP {tid} SEND\r\nTo-Path: {to}\r\nFrom-Path: {from}\r\n{headers}").into_bytes();
     match body {
         Some(b) => {
             v.extend_from_slice(b"Content-Type: text/plain\r\n\r\n");
