@@ -484,3 +484,31 @@ fn hostile_bytes_give_typed_errors_not_panics() {
         }
     }
 }
+
+/// rustls' own `TimeProvider` is accepted wherever a `WallClock` is expected.
+#[derive(Debug)]
+struct RustlsClock(std::time::Duration);
+
+impl rustls::time_provider::TimeProvider for RustlsClock {
+    fn current_time(&self) -> Option<rustls::pki_types::UnixTime> {
+        Some(rustls::pki_types::UnixTime::since_unix_epoch(self.0))
+    }
+}
+
+#[test]
+fn r4975_026_rustls_time_provider_injected() {
+    let ca = TestCa::new("Test CA");
+    for (at, ok) in [(JAN_2025, true), (JAN_2027, false)] {
+        let server = TlsServerConfig::by_name(ca.leaf(&["relay.example.com"]));
+        let client =
+            TlsClientConfig::by_name("relay.example.com", ca.roots(), Arc::new(RustlsClock(at)))
+                .unwrap();
+        let mut pair = Pair::new(
+            TlsConnection::client(&client).unwrap(),
+            TlsConnection::server(&server).unwrap(),
+            Split::Whole,
+        );
+        pair.run();
+        assert_eq!(pair.handshake_ok(), ok);
+    }
+}

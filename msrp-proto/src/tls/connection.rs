@@ -202,6 +202,9 @@ impl TlsConnection {
     ///
     /// # Errors
     /// The sticky [`TlsError`] if the connection failed now or before.
+    ///
+    /// # Panics
+    /// If `n` is larger than the slice `recv_buf` returned (caller bug).
     pub fn handle_read(
         &mut self,
         n: usize,
@@ -231,6 +234,9 @@ impl TlsConnection {
     ///
     /// # Errors
     /// The sticky [`TlsError`].
+    ///
+    /// # Panics
+    /// If `n` is larger than the slice `poll_transmit` returned (caller bug).
     pub fn transmit_done(
         &mut self,
         n: usize,

@@ -94,8 +94,6 @@ pub enum TlsError {
     Protocol(String),
     /// Data was written after the connection was closed for writing.
     Closed,
-    /// A bug in this crate's buffer handling (it would otherwise lose a record).
-    Internal(&'static str),
 }
 
 impl fmt::Display for TlsError {
@@ -115,7 +113,6 @@ impl fmt::Display for TlsError {
             Self::NoWallClock => f.write_str("no wall-clock time to check certificate dates"),
             Self::Protocol(d) => write!(f, "TLS protocol error: {d}"),
             Self::Closed => f.write_str("connection closed for writing"),
-            Self::Internal(d) => write!(f, "internal TLS buffer error: {d}"),
         }
     }
 }
