@@ -62,6 +62,8 @@ pub mod digest;
 pub mod engine;
 pub mod rand;
 pub mod relay;
+#[cfg(all(feature = "tls", not(any(feature = "ring", feature = "aws-lc-rs"))))]
+compile_error!("the `tls` feature needs a crypto provider: enable `ring` (default) or `aws-lc-rs`");
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod uri;
