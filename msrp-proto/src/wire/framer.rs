@@ -380,6 +380,14 @@ impl Decoder {
         if self.ix.has_body && self.ix.status.is_some() {
             return Err(ParseError::ResponseWithBody);
         }
+        // The per-line order check only sees headers that exist: a block that ends before
+        // both paths were read (no headers, or To-Path alone) is caught here (R4975-072).
+        if self.limits.strict
+            && !(self.ix.fields[KnownHeader::ToPath.index()].is_some()
+                && self.ix.fields[KnownHeader::FromPath.index()].is_some())
+        {
+            return Err(ParseError::HeaderOrder);
+        }
         Ok(())
     }
 

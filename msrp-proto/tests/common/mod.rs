@@ -212,10 +212,10 @@ pub fn pieces_at<'a>(input: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
     out
 }
 
-/// The first error in a transcript.
+/// The first error in a transcript (including what `finish` reported).
 pub fn first_error(t: &[Ev]) -> Option<ParseError> {
     t.iter().find_map(|e| match e {
-        Ev::Err(e) => Some(*e),
+        Ev::Err(e) | Ev::Finish(Err(e)) => Some(*e),
         _ => None,
     })
 }
