@@ -315,6 +315,31 @@ fn r4975_077_missing_end_line_of_a_bodiless_request_is_truncated_at_eof() {
 }
 
 #[test]
+fn r4975_109_chunk_over_max_chunk_body_is_413() {
+    let mut limits = Limits::default();
+    limits.max_chunk_body = Some(10);
+    // The body up to the limit is delivered whatever the read sizes, then the error.
+    let t = expect_err(
+        limits,
+        &send(&[], b"0123456789A"),
+        ParseError::Limit(Limit::ChunkBody),
+    );
+    assert!(
+        matches!(t.as_slice(), [Ev::Head(_), Ev::Body(b), Ev::Err(_), Ev::Closed] if b == b"0123456789"),
+        "{t:?}"
+    );
+    assert_eq!(
+        ParseError::Limit(Limit::ChunkBody).status(),
+        StatusCode::STOP_SENDING
+    );
+    assert_eq!(ParseError::BareLf.status(), StatusCode::BAD_REQUEST);
+    // Exactly at the limit is fine.
+    let t = drive_one(limits, OnError::Stop, &send(&[], b"0123456789"));
+    assert_eq!(body_of(&t), b"0123456789");
+    assert_eq!(t.last(), Some(&Ev::Finish(Ok(()))));
+}
+
+#[test]
 fn limits_hold_exactly_at_their_boundary() {
     // 32 path URIs are fine.
     let to = format!("To-Path: {}", vec![URI; 32].join(" "));

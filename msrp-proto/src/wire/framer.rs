@@ -282,18 +282,22 @@ impl Decoder {
         if skipping {
             return Ok((body_end, Event::NeedMore));
         }
-        let chunk = &input[..body_end];
-        self.body_len += chunk.len() as u64;
-        if self
-            .limits
-            .max_chunk_body
-            .is_some_and(|max| self.body_len > max)
-        {
-            let e = ParseError::Limit(Limit::ChunkBody);
-            self.state = State::Failed(e);
-            return Err(e);
+        let mut chunk = &input[..body_end];
+        if let Some(max) = self.limits.max_chunk_body {
+            // Deliver up to the limit, fail on the first byte beyond it: the same events
+            // whatever the read sizes (failing on a whole read would depend on them).
+            let allowed = max.saturating_sub(self.body_len);
+            if allowed == 0 {
+                let e = ParseError::Limit(Limit::ChunkBody);
+                self.state = State::Failed(e);
+                return Err(e);
+            }
+            if chunk.len() as u64 > allowed {
+                chunk = &chunk[..allowed as usize];
+            }
         }
-        Ok((body_end, Event::Body(chunk)))
+        self.body_len += chunk.len() as u64;
+        Ok((chunk.len(), Event::Body(chunk)))
     }
 
     // ---------------------------------------------------------------------------------
