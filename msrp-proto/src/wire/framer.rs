@@ -1,49 +1,6 @@
 //! The streaming decoder: bytes exactly as they come from a socket in, frame events out.
 //!
-//! # Contract
-//!
-//! [`Decoder::decode`] looks at the caller's unconsumed bytes and returns how many of them
-//! it consumed plus one [`Event`]. The caller drops `consumed` bytes from the front, appends
-//! what the socket delivers next, and calls again; bytes not consumed must be presented
-//! again, unchanged, at the front of the next call. Two things are retained that way, both
-//! bounded: a header block still being received (at most [`Limits::max_header_bytes`]) and
-//! the tail of a body that could be the start of the end-line (fewer than 9 + tid bytes).
-//!
-//! Nothing is scanned twice: the header parser remembers how far it got (resumable, unlike
-//! httparse), and the body scan resumes after the retained tail. Body bytes are returned as
-//! slices of the input: the decoder never copies a body.
-//!
-//! ```
-//! use msrp_proto::wire::{Decoder, Event, Flag};
-//!
-//! let wire = b"MSRP a786hjs2 SEND\r\n\
-//! To-Path: msrp://biloxi.example.com:12763/kjhd37s2s20w2a;tcp\r\n\
-//! From-Path: msrp://atlanta.example.com:7654/jshA7weztas;tcp\r\n\
-//! Message-ID: 87652491\r\n\
-//! Byte-Range: 1-25/25\r\n\
-//! Content-Type: text/plain\r\n\
-//! \r\n\
-//! Hey Bob, are you there?\r\n\
-//! -------a786hjs2$\r\n";
-//!
-//! let mut decoder = Decoder::default();
-//! let mut input: &[u8] = wire;
-//! let mut body = Vec::new();
-//! loop {
-//!     let (consumed, event) = decoder.decode(input).unwrap();
-//!     match event {
-//!         Event::Head(head) => assert_eq!(head.message_id(), Some("87652491")),
-//!         Event::Body(bytes) => body.extend_from_slice(bytes),
-//!         Event::End(flag) => {
-//!             assert_eq!(flag, Flag::End);
-//!             break;
-//!         }
-//!         _ => unreachable!("the whole frame is here"),
-//!     }
-//!     input = &input[consumed..];
-//! }
-//! assert_eq!(body, b"Hey Bob, are you there?");
-//! ```
+//! The contract is documented on [`Decoder`], where the public API shows it.
 
 use super::error::{KnownHeader, Limit, ParseError};
 use super::head::{Flag, Head, HeadIndex, Method, Span};
@@ -86,7 +43,52 @@ enum State {
     Failed(ParseError),
 }
 
-/// The streaming MSRP frame decoder (sans-IO). See the [module docs](self).
+/// The streaming MSRP frame decoder (sans-IO).
+///
+/// # Contract
+///
+/// [`decode`](Self::decode) looks at the caller's unconsumed bytes and returns how many of them
+/// it consumed plus one [`Event`]. The caller drops `consumed` bytes from the front, appends
+/// what the socket delivers next, and calls again; bytes not consumed must be presented
+/// again, unchanged, at the front of the next call. Two things are retained that way, both
+/// bounded: a header block still being received (at most [`Limits::max_header_bytes`]) and
+/// the tail of a body that could be the start of the end-line (fewer than 9 + tid bytes).
+///
+/// Nothing is scanned twice: the header parser remembers how far it got (resumable, unlike
+/// httparse), and the body scan resumes after the retained tail. Body bytes are returned as
+/// slices of the input: the decoder never copies a body.
+///
+/// ```
+/// use msrp_proto::wire::{Decoder, Event, Flag};
+///
+/// let wire = b"MSRP a786hjs2 SEND\r\n\
+/// To-Path: msrp://biloxi.example.com:12763/kjhd37s2s20w2a;tcp\r\n\
+/// From-Path: msrp://atlanta.example.com:7654/jshA7weztas;tcp\r\n\
+/// Message-ID: 87652491\r\n\
+/// Byte-Range: 1-25/25\r\n\
+/// Content-Type: text/plain\r\n\
+/// \r\n\
+/// Hey Bob, are you there?\r\n\
+/// -------a786hjs2$\r\n";
+///
+/// let mut decoder = Decoder::default();
+/// let mut input: &[u8] = wire;
+/// let mut body = Vec::new();
+/// loop {
+///     let (consumed, event) = decoder.decode(input).unwrap();
+///     match event {
+///         Event::Head(head) => assert_eq!(head.message_id(), Some("87652491")),
+///         Event::Body(bytes) => body.extend_from_slice(bytes),
+///         Event::End(flag) => {
+///             assert_eq!(flag, Flag::End);
+///             break;
+///         }
+///         _ => unreachable!("the whole frame is here"),
+///     }
+///     input = &input[consumed..];
+/// }
+/// assert_eq!(body, b"Hey Bob, are you there?");
+/// ```
 #[derive(Debug, Clone)]
 pub struct Decoder {
     limits: Limits,
@@ -130,7 +132,7 @@ impl Decoder {
 
     /// Decodes the next event from `input` (the caller's unconsumed bytes).
     ///
-    /// Returns the number of bytes consumed and the event; see the [module docs](self)
+    /// Returns the number of bytes consumed and the event; see the [type docs](Decoder)
     /// for the contract. An `Err` leaves the decoder failed: call
     /// [`skip_message`](Self::skip_message) to resynchronise at the end-line of the bad
     /// message, or close the connection.
