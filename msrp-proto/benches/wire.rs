@@ -174,7 +174,10 @@ fn main() {
     let mut d = Decoder::default();
     for read in [64 << 10, 16 << 10, 2 << 10, usize::MAX] {
         assert_eq!(decode_in_reads(&mut d, &text, read), MIB);
-        assert_eq!(memmem_in_reads(&finder, &text, read.min(text.len())), body_at);
+        assert_eq!(
+            memmem_in_reads(&finder, &text, read.min(text.len())),
+            body_at
+        );
     }
     assert_eq!(decode_in_reads(&mut d, &adversarial, 64 << 10), MIB);
     assert_eq!(memmem_in_reads(&finder, &adversarial, 64 << 10), body_at);

@@ -8,6 +8,8 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(any(fuzzing, test))]
+pub mod fuzzing;
 pub mod rand;
 #[cfg(feature = "tls")]
 pub mod tls;

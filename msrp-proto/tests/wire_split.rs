@@ -64,7 +64,8 @@ fn byte_range() -> impl Strategy<Value = ByteRange> {
 
 /// Body pieces that stress the end-line scan: CRLFs, dash runs, the tid, prefixes of the
 /// end-line, flags, random bytes.
-fn body(tid: String) -> impl Strategy<Value = Vec<u8>> {
+fn body(tid: &str) -> impl Strategy<Value = Vec<u8>> + use<> {
+    let tid = tid.to_owned();
     let t2 = tid.clone();
     let piece = prop_oneof![
         4 => proptest::collection::vec(any::<u8>(), 0..40),
@@ -179,7 +180,7 @@ fn msg() -> impl Strategy<Value = Msg> {
                         flag,
                     }),
                     if has_body {
-                        body(tid).prop_map(Some).boxed()
+                        body(&tid).prop_map(Some).boxed()
                     } else {
                         Just(None).boxed()
                     },
@@ -197,11 +198,11 @@ fn msg() -> impl Strategy<Value = Msg> {
 
 /// Serializes with the encoder (always strict and canonical).
 fn encode(m: &Msg, out: &mut Vec<u8>) {
-    fn parse(u: &String) -> UriRef<'_> {
+    fn parse(u: &str) -> UriRef<'_> {
         UriRef::parse(u).expect("generated URIs are valid")
     }
-    let to: Vec<UriRef<'_>> = m.to.iter().map(parse).collect();
-    let from: Vec<UriRef<'_>> = m.from.iter().map(parse).collect();
+    let to: Vec<UriRef<'_>> = m.to.iter().map(|u| parse(u)).collect();
+    let from: Vec<UriRef<'_>> = m.from.iter().map(|u| parse(u)).collect();
     let mut w = match &m.kind {
         Ok(method) => {
             let method = match method.as_str() {
