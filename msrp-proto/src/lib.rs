@@ -60,6 +60,8 @@
 
 pub mod digest;
 pub mod engine;
+#[cfg(any(fuzzing, test))]
+pub mod fuzzing;
 pub mod rand;
 pub mod relay;
 #[cfg(all(feature = "tls", not(any(feature = "ring", feature = "aws-lc-rs"))))]

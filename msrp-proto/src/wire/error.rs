@@ -192,7 +192,8 @@ pub enum ParseError {
     BadHeaderValue(KnownHeader, HeaderError),
     /// Strict mode only: not exactly one SP after the colon (R4975-201).
     HeaderSpacing,
-    /// Strict mode only: To-Path and From-Path are not the first two headers (R4975-072).
+    /// Strict mode only: To-Path and From-Path are not the first two headers, or one of
+    /// them is missing (R4975-072).
     HeaderOrder,
     /// A Message-ID is not an `ident` (R4975-090).
     BadMessageId,

@@ -1,4 +1,6 @@
 //! The streaming decoder: bytes exactly as they come from a socket in, frame events out.
+//!
+//! The contract is documented on [`Decoder`], where the public API shows it.
 
 use super::error::{KnownHeader, Limit, ParseError};
 use super::head::{Flag, Head, HeadIndex, Method, Span};
@@ -42,11 +44,11 @@ enum State {
     Failed(ParseError, bool),
 }
 
-/// The streaming decoder: bytes exactly as they come from a socket in, frame events out.
+/// The streaming MSRP frame decoder (sans-IO).
 ///
 /// # Contract
 ///
-/// [`Decoder::decode`] looks at the caller's unconsumed bytes and returns how many of them
+/// [`decode`](Self::decode) looks at the caller's unconsumed bytes and returns how many of them
 /// it consumed plus one [`Event`]. The caller drops `consumed` bytes from the front, appends
 /// what the socket delivers next, and calls again; bytes not consumed must be presented
 /// again, unchanged, at the front of the next call. Two things are retained that way, both
@@ -88,8 +90,6 @@ enum State {
 /// }
 /// assert_eq!(body, b"Hey Bob, are you there?");
 /// ```
-///
-/// The streaming MSRP frame decoder (sans-IO).
 #[derive(Debug, Clone)]
 pub struct Decoder {
     limits: Limits,
@@ -288,18 +288,22 @@ impl Decoder {
         if skipping {
             return Ok((body_end, Event::NeedMore));
         }
-        let chunk = &input[..body_end];
-        self.body_len += chunk.len() as u64;
-        if self
-            .limits
-            .max_chunk_body
-            .is_some_and(|max| self.body_len > max)
-        {
-            let e = ParseError::Limit(Limit::ChunkBody);
-            self.state = State::Failed(e, false);
-            return Err(e);
+        let mut chunk = &input[..body_end];
+        if let Some(max) = self.limits.max_chunk_body {
+            // Deliver up to the limit, fail on the first byte beyond it: the same events
+            // whatever the read sizes (failing on a whole read would depend on them).
+            let allowed = max.saturating_sub(self.body_len);
+            if allowed == 0 {
+                let e = ParseError::Limit(Limit::ChunkBody);
+                self.state = State::Failed(e, false);
+                return Err(e);
+            }
+            if chunk.len() as u64 > allowed {
+                chunk = &chunk[..allowed as usize];
+            }
         }
-        Ok((body_end, Event::Body(chunk)))
+        self.body_len += chunk.len() as u64;
+        Ok((chunk.len(), Event::Body(chunk)))
     }
 
     // ---------------------------------------------------------------------------------
@@ -385,6 +389,14 @@ impl Decoder {
     fn check_block(&self) -> Result<(), ParseError> {
         if self.ix.has_body && self.ix.status.is_some() {
             return Err(ParseError::ResponseWithBody);
+        }
+        // The per-line order check only sees headers that exist: a block that ends before
+        // both paths were read (no headers, or To-Path alone) is caught here (R4975-072).
+        if self.limits.strict
+            && !(self.ix.fields[KnownHeader::ToPath.index()].is_some()
+                && self.ix.fields[KnownHeader::FromPath.index()].is_some())
+        {
+            return Err(ParseError::HeaderOrder);
         }
         Ok(())
     }
