@@ -72,6 +72,7 @@ mod path;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use path::validate_path;
 pub use path::{PathIter, path_iter, path_iter_lenient};
 
 use core::fmt;

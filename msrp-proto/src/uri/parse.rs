@@ -210,8 +210,137 @@ fn parse_hostport(s: &str, start: usize, end: usize, mode: Mode) -> Result<HostP
     })
 }
 
+/// Character classes for the fast path, one table lookup per byte.
+const C_HOST: u8 = 1; // unreserved / sub-delims except ';' (a reg-name character)
+const C_SID: u8 = 2; // session-id: unreserved / "+" / "=" / "/"
+const C_ALNUM: u8 = 4; // transport
+const C_DIGIT_DOT: u8 = 8; // could be part of an IPv4 literal
+
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let mut v = 0;
+        if (is_unreserved(c) || is_sub_delim(c)) && c != b';' {
+            v |= C_HOST;
+        }
+        if is_unreserved(c) || matches!(c, b'+' | b'=' | b'/') {
+            v |= C_SID;
+        }
+        if c.is_ascii_alphanumeric() {
+            v |= C_ALNUM;
+        }
+        if c.is_ascii_digit() || c == b'.' {
+            v |= C_DIGIT_DOT;
+        }
+        t[b] = v;
+        b += 1;
+    }
+    t
+};
+
+/// Advances `i` over bytes of class `class`.
+#[inline]
+fn skip(b: &[u8], mut i: usize, class: u8) -> usize {
+    while i < b.len() && CLASS[b[i] as usize] & class != 0 {
+        i += 1;
+    }
+    i
+}
+
+/// The common shape `msrp[s]://name[:port][/session-id];transport` in one table-driven
+/// pass, ending at the end of `b` or at the first SP/HTAB (so a path value needs no
+/// separate split). Returns the parts and the URI's length, or `None` for anything else
+/// (userinfo, IPv6, percent-encoding, URI parameters, every error): the general parser
+/// decides those, so both always agree.
+pub(super) fn parse_common(b: &[u8], mode: Mode) -> Option<(Parts, usize)> {
+    let (scheme, mut i) = if b.len() > 7 && b[..7].eq_ignore_ascii_case(b"msrp://") {
+        (Scheme::Msrp, 7)
+    } else if b.len() > 8 && b[..8].eq_ignore_ascii_case(b"msrps://") {
+        (Scheme::Msrps, 8)
+    } else {
+        return None;
+    };
+    let host_start = i;
+    i = skip(b, i, C_HOST);
+    if i == host_start {
+        return None;
+    }
+    let host = Span::new(host_start, i);
+    // Host names almost never start with a digit; only then look closer.
+    let digit_dot = b[host_start].is_ascii_digit()
+        && b[host_start..i]
+            .iter()
+            .all(|&c| CLASS[c as usize] & C_DIGIT_DOT != 0);
+    let mut port = None;
+    if b.get(i) == Some(&b':') {
+        let p_start = i + 1;
+        i = p_start;
+        let mut v: u32 = 0;
+        while i < b.len() && b[i].is_ascii_digit() && i - p_start < 5 {
+            v = v * 10 + u32::from(b[i] - b'0');
+            i += 1;
+        }
+        if i == p_start || v > u32::from(u16::MAX) {
+            return None;
+        }
+        port = Some(v as u16);
+    }
+    let host_kind = if digit_dot {
+        // Rare: a numeric host. Only a real dotted quad is an address (RFC 3986 §3.2.2).
+        let text = core::str::from_utf8(&b[host.start as usize..host.end as usize]).ok()?;
+        match parse_ipv4(text) {
+            Some(a) if port.is_some() || mode == Mode::Lenient => HostKind::V4(a),
+            Some(_) => return None,
+            None => HostKind::Name,
+        }
+    } else {
+        HostKind::Name
+    };
+    let session_id = if b.get(i) == Some(&b'/') {
+        let start = i + 1;
+        i = skip(b, start, C_SID);
+        if i == start {
+            return None;
+        }
+        Some(Span::new(start, i))
+    } else {
+        None
+    };
+    if b.get(i) != Some(&b';') {
+        return None;
+    }
+    let t_start = i + 1;
+    i = skip(b, t_start, C_ALNUM);
+    if i == t_start || i > MAX_URI_LEN || !matches!(b.get(i), None | Some(b' ' | b'\t')) {
+        return None;
+    }
+    let parts = Parts {
+        scheme,
+        userinfo: None,
+        host,
+        host_kind,
+        port,
+        session_id,
+        transport: Span::new(t_start, i),
+        params: Span::new(i, i),
+    };
+    Some((parts, i))
+}
+
 /// Parses a whole MSRP-URI.
 pub(super) fn parse(s: &str, mode: Mode) -> Result<Parts, UriError> {
+    if let Some((parts, len)) = parse_common(s.as_bytes(), mode)
+        && len == s.len()
+    {
+        return Ok(parts);
+    }
+    parse_general(s, mode)
+}
+
+/// The general parser: every form the grammar allows, and the precise error otherwise.
+pub(super) fn parse_general(s: &str, mode: Mode) -> Result<Parts, UriError> {
     if s.is_empty() {
         return Err(UriError::Empty);
     }

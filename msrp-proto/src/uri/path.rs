@@ -3,6 +3,7 @@
 
 use core::iter::FusedIterator;
 
+use super::parse::{Mode, parse_common};
 use super::{UriError, UriRef};
 
 /// Iterator over the URIs of a path value, one `Result` per white-space separated token.
@@ -45,6 +46,18 @@ impl<'a> Iterator for PathIter<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         let start = self.rest.iter().position(|&b| !is_ws(b))?;
         let rest = &self.rest[start..];
+        let mode = if self.lenient {
+            Mode::Lenient
+        } else {
+            Mode::Strict
+        };
+        // One pass for the common shape; it stops at the separating white space itself.
+        if let Some((p, len)) = parse_common(rest, mode)
+            && let Ok(s) = core::str::from_utf8(&rest[..len])
+        {
+            self.rest = &rest[len..];
+            return Some(Ok(UriRef { s, p }));
+        }
         let end = rest.iter().position(|&b| is_ws(b)).unwrap_or(rest.len());
         let (token, tail) = rest.split_at(end);
         self.rest = tail;
@@ -57,3 +70,28 @@ impl<'a> Iterator for PathIter<'a> {
 }
 
 impl FusedIterator for PathIter<'_> {}
+
+/// Validates a path value and counts its URIs, stopping with an error after `max` URIs
+/// (`Err(None)`) or at the first malformed one (`Err(Some(e))`). Same acceptance as
+/// [`path_iter`], without building [`UriRef`]s: the decoder's hot path.
+pub(crate) fn validate_path(value: &[u8], max: usize) -> Result<usize, Option<UriError>> {
+    let mut rest = value;
+    let mut n = 0;
+    loop {
+        let Some(start) = rest.iter().position(|&b| !is_ws(b)) else {
+            return Ok(n);
+        };
+        rest = &rest[start..];
+        n += 1;
+        if n > max {
+            return Err(None);
+        }
+        if let Some((_, len)) = parse_common(rest, Mode::Strict) {
+            rest = &rest[len..];
+            continue;
+        }
+        let end = rest.iter().position(|&b| is_ws(b)).unwrap_or(rest.len());
+        UriRef::parse_bytes(&rest[..end]).map_err(Some)?;
+        rest = &rest[end..];
+    }
+}

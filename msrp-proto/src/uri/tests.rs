@@ -508,3 +508,60 @@ fn display_helpers() {
     let e: Box<dyn std::error::Error> = Box::new(UriError::BadPort);
     assert_eq!(e.to_string(), "invalid port");
 }
+
+mod fast_path {
+    use super::super::parse::{Mode, parse_common, parse_general};
+    use proptest::prelude::*;
+
+    /// The fast path must agree with the general parser whenever it answers, and answer
+    /// for the common shapes at all (or it is pointless).
+    fn agree(s: &str) -> bool {
+        for mode in [Mode::Strict, Mode::Lenient] {
+            if let Some((p, len)) = parse_common(s.as_bytes(), mode) {
+                let g = parse_general(&s[..len], mode)
+                    .expect("fast path accepted what the general parser rejects");
+                assert_eq!(format!("{p:?}"), format!("{g:?}"), "{s:?} {mode:?}");
+                if len < s.len() {
+                    assert!(
+                        matches!(s.as_bytes()[len], b' ' | b'\t'),
+                        "stops only at white space"
+                    );
+                }
+            }
+        }
+        parse_common(s.as_bytes(), Mode::Strict).is_some()
+    }
+
+    #[test]
+    fn common_uris_take_the_fast_path() {
+        for s in [
+            "msrp://biloxi.example.com:12763/kjhd37s2s20w2a;tcp",
+            "MSRPS://atlanta.example.com:7654/jshA7weztas;TCP",
+            "msrps://intra.example.com;tcp",
+            "msrp://192.0.2.1:2855/x;tcp",
+            "msrp://relay.example.com:2855/a/b+c=d;ws",
+        ] {
+            assert!(agree(s), "{s}");
+        }
+        for s in [
+            "msrp://alice@host:1/x;tcp",
+            "msrp://[::1]:5/x;tcp",
+            "msrp://h:1/x;tcp;p=1",
+            "msrp://%61lice:1/x;tcp",
+            "msrp://192.0.2.1/x;tcp",
+            "msrp://h:99999/x;tcp",
+            "msrp://h:1/;tcp",
+        ] {
+            assert!(!agree(s), "{s} must be left to the general parser");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn fast_path_agrees_with_general_parser(
+            s in "(msrp|MSRPS|msrps|msr)://[a-z0-9.:%@\\[\\]-]{0,12}(:[0-9]{0,6})?(/[A-Za-z0-9+=/%.-]{0,8})?(;[a-z0-9=]{0,4}){0,2}( [a-z]{0,3})?"
+        ) {
+            agree(&s);
+        }
+    }
+}

@@ -104,29 +104,33 @@ impl KnownHeader {
     /// Recognises a header name, ASCII case-insensitively (R4975-201).
     #[must_use]
     pub fn from_name(name: &[u8]) -> Option<Self> {
-        // Dispatch on length first: one comparison per candidate at most.
-        let candidates: &[KnownHeader] = match name.len() {
-            6 => &[Self::Status],
-            7 => &[Self::ToPath, Self::Expires],
-            8 => &[Self::UsePath],
-            9 => &[Self::FromPath],
-            10 => &[Self::MessageId, Self::ByteRange, Self::ContentId],
-            11 => &[Self::MinExpires, Self::MaxExpires],
-            12 => &[Self::ContentType, Self::UseNickname],
-            13 => &[Self::Authorization],
-            14 => &[Self::SuccessReport, Self::FailureReport],
-            16 => &[Self::WwwAuthenticate],
-            19 => &[
-                Self::ContentDescription,
-                Self::ContentDisposition,
-                Self::AuthenticationInfo,
-            ],
-            _ => &[],
+        // Dispatch on length and first letter: at most one comparison per call.
+        let first = *name.first()? | 0x20;
+        let candidate = match (name.len(), first) {
+            (6, b's') => Self::Status,
+            (7, b't') => Self::ToPath,
+            (7, b'e') => Self::Expires,
+            (8, b'u') => Self::UsePath,
+            (9, b'f') => Self::FromPath,
+            (10, b'm') => Self::MessageId,
+            (10, b'b') => Self::ByteRange,
+            (10, b'c') => Self::ContentId,
+            (11, b'm') if name.get(1).is_some_and(|&c| c | 0x20 == b'i') => Self::MinExpires,
+            (11, b'm') => Self::MaxExpires,
+            (12, b'c') => Self::ContentType,
+            (12, b'u') => Self::UseNickname,
+            (13, b'a') => Self::Authorization,
+            (14, b's') => Self::SuccessReport,
+            (14, b'f') => Self::FailureReport,
+            (16, b'w') => Self::WwwAuthenticate,
+            (19, b'a') => Self::AuthenticationInfo,
+            (19, b'c') if name.get(12).is_some_and(|&c| c | 0x20 == b'r') => {
+                Self::ContentDescription
+            }
+            (19, b'c') => Self::ContentDisposition,
+            _ => return None,
         };
-        candidates
-            .iter()
-            .copied()
-            .find(|k| k.as_str().as_bytes().eq_ignore_ascii_case(name))
+        eq_fold(name, candidate.as_str().as_bytes()).then_some(candidate)
     }
 
     pub(crate) const fn index(self) -> usize {
@@ -249,3 +253,65 @@ impl fmt::Display for ParseError {
 }
 
 impl std::error::Error for ParseError {}
+
+/// `name` equals `canonical` ignoring ASCII case, where `canonical` holds only letters and
+/// `-`. `b | 0x20` lower-cases a letter and leaves `-` alone; no other byte that can reach
+/// here (header names are tokens, never CR) maps onto a letter or `-`, so the comparison
+/// is exact. Eight bytes at a time.
+fn eq_fold(name: &[u8], canonical: &[u8]) -> bool {
+    if name.len() != canonical.len() {
+        return false;
+    }
+    let fold = 0x2020_2020_2020_2020u64;
+    let word = |b: &[u8]| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+    let mut a = name.chunks_exact(8);
+    let mut c = canonical.chunks_exact(8);
+    for (x, y) in a.by_ref().zip(c.by_ref()) {
+        if word(x) | fold != word(y) | fold {
+            return false;
+        }
+    }
+    a.remainder()
+        .iter()
+        .zip(c.remainder())
+        .all(|(x, y)| x | 0x20 == y | 0x20)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn r4975_201_header_names_case_insensitive_and_exact() {
+        for h in KnownHeader::ALL {
+            let name = h.as_str();
+            assert_eq!(KnownHeader::from_name(name.as_bytes()), Some(h));
+            assert_eq!(
+                KnownHeader::from_name(name.to_ascii_lowercase().as_bytes()),
+                Some(h)
+            );
+            assert_eq!(
+                KnownHeader::from_name(name.to_ascii_uppercase().as_bytes()),
+                Some(h)
+            );
+            // Every single-byte change to another token character is a different header.
+            for i in 0..name.len() {
+                for c in [b'x', b'_', b'^', b'~', b'0', b'-', b'.'] {
+                    let mut v = name.as_bytes().to_vec();
+                    if v[i].eq_ignore_ascii_case(&c) {
+                        continue;
+                    }
+                    v[i] = c;
+                    assert_ne!(
+                        KnownHeader::from_name(&v),
+                        Some(h),
+                        "{}",
+                        String::from_utf8_lossy(&v)
+                    );
+                }
+            }
+        }
+        assert_eq!(KnownHeader::from_name(b""), None);
+        assert_eq!(KnownHeader::from_name(b"X-Custom"), None);
+    }
+}

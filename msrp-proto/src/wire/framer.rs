@@ -7,7 +7,7 @@ use super::head::{Flag, Head, HeadIndex, Method, Span};
 use super::headers::{ByteRange, FailureReport, HeaderError, Status, StatusCode, SuccessReport};
 use super::limits::{IDENT_CEILING, Limits};
 use super::search::EndLineFinder;
-use crate::uri::path_iter;
+use crate::uri::validate_path;
 
 /// `CRLF "-------"`: the fixed part of every end-line needle.
 const END_PREFIX: &[u8; 9] = b"\r\n-------";
@@ -32,7 +32,11 @@ pub enum Event<'a> {
 enum State {
     /// Reading the start line and header lines; `line` is where the current line starts,
     /// `searched` how far its LF has been looked for.
-    Head { line: u32, searched: u32 },
+    Head {
+        line: u32,
+        searched: u32,
+        dirty: bool,
+    },
     /// The bodiless message's end-line was consumed with the head; report it.
     PendingEnd(Flag),
     /// Scanning the body for the end-line.
@@ -42,6 +46,14 @@ enum State {
     /// A parse error happened; sticky until [`Decoder::skip_message`] or forever. The
     /// flag says whether it happened in the head (so [`Decoder::failed_head`] applies).
     Failed(ParseError, bool),
+}
+
+impl State {
+    const IDLE: State = State::Head {
+        line: 0,
+        searched: 0,
+        dirty: false,
+    };
 }
 
 /// The streaming MSRP frame decoder (sans-IO).
@@ -113,14 +125,11 @@ impl Decoder {
     pub fn new(limits: Limits) -> Self {
         Self {
             limits,
-            state: State::Head {
-                line: 0,
-                searched: 0,
-            },
+            state: State::IDLE,
             ix: HeadIndex::default(),
             needle: [0; NEEDLE_MAX],
             needle_len: 0,
-            finder: EndLineFinder::empty(),
+            finder: EndLineFinder::new(),
             body_len: 0,
         }
     }
@@ -139,31 +148,32 @@ impl Decoder {
     /// message, or close the connection.
     pub fn decode<'a>(&'a mut self, input: &'a [u8]) -> Result<(usize, Event<'a>), ParseError> {
         match self.state {
-            State::Head { line, searched } => {
-                match self.parse_head(input, line as usize, searched as usize) {
-                    Ok(Some((consumed, end))) => {
-                        if let Some(flag) = end {
-                            self.state = State::PendingEnd(flag);
-                        } else {
-                            self.finder =
-                                EndLineFinder::new(&self.needle[..usize::from(self.needle_len)]);
-                            self.state = State::Body;
-                        }
-                        Ok((
-                            consumed,
-                            Event::Head(Head {
-                                buf: &input[..consumed],
-                                ix: &self.ix,
-                            }),
-                        ))
+            State::Head {
+                line,
+                searched,
+                dirty,
+            } => match self.parse_head(input, line as usize, searched as usize, dirty) {
+                Ok(Some((consumed, end))) => {
+                    if let Some(flag) = end {
+                        self.state = State::PendingEnd(flag);
+                    } else {
+                        self.finder = EndLineFinder::new();
+                        self.state = State::Body;
                     }
-                    Ok(None) => Ok((0, Event::NeedMore)),
-                    Err(e) => {
-                        self.state = State::Failed(e, true);
-                        Err(e)
-                    }
+                    Ok((
+                        consumed,
+                        Event::Head(Head {
+                            buf: &input[..consumed],
+                            ix: &self.ix,
+                        }),
+                    ))
                 }
-            }
+                Ok(None) => Ok((0, Event::NeedMore)),
+                Err(e) => {
+                    self.state = State::Failed(e, true);
+                    Err(e)
+                }
+            },
             State::PendingEnd(flag) => {
                 self.reset();
                 Ok((0, Event::End(flag)))
@@ -187,7 +197,7 @@ impl Decoder {
         {
             return false;
         }
-        self.finder = EndLineFinder::new(&self.needle[..usize::from(self.needle_len)]);
+        self.finder = EndLineFinder::new();
         self.state = State::Skip;
         true
     }
@@ -220,19 +230,12 @@ impl Decoder {
     /// Whether the decoder is between messages (nothing of a frame seen yet).
     #[must_use]
     pub fn is_idle(&self) -> bool {
-        self.state
-            == State::Head {
-                line: 0,
-                searched: 0,
-            }
+        self.state == State::IDLE
     }
 
     fn reset(&mut self) {
-        self.state = State::Head {
-            line: 0,
-            searched: 0,
-        };
-        self.ix = HeadIndex::default();
+        self.state = State::IDLE;
+        self.ix.clear();
         self.needle_len = 0;
         self.body_len = 0;
     }
@@ -316,6 +319,7 @@ impl Decoder {
         input: &[u8],
         mut line: usize,
         mut searched: usize,
+        mut dirty: bool,
     ) -> Result<Option<(usize, Option<Flag>)>, ParseError> {
         loop {
             let is_start = line == 0;
@@ -328,10 +332,34 @@ impl Decoder {
                 .len()
                 .min(line + max_line)
                 .min(self.limits.max_header_bytes);
-            let lf = input
-                .get(searched.max(line)..window_end)
-                .and_then(|w| memchr::memchr(b'\n', w));
-            let Some(lf) = lf.map(|p| p + searched.max(line)) else {
+            // Fast path: one SWAR pass finds the CRLF and proves the line free of control
+            // characters (HTAB aside). Anything irregular takes the byte-exact slow path,
+            // which reports the precise error.
+            let from = searched.max(line);
+            // `dirty`: an earlier read of this line already found something irregular.
+            let scan = if dirty {
+                LineScan::Irregular
+            } else {
+                scan_line(input, from, window_end)
+            };
+            let (lf, clean) = match scan {
+                LineScan::Lf(lf) => (Some(lf), true),
+                LineScan::Partial(upto) => {
+                    searched = upto;
+                    (None, false)
+                }
+                LineScan::Irregular => {
+                    dirty = true;
+                    let lf = input
+                        .get(from..window_end)
+                        .and_then(|w| memchr::memchr(b'\n', w));
+                    if lf.is_none() {
+                        searched = window_end;
+                    }
+                    (lf.map(|p| p + from), false)
+                }
+            };
+            let Some(lf) = lf else {
                 if window_end == line + max_line {
                     return Err(ParseError::Limit(if is_start {
                         Limit::StartLine
@@ -344,7 +372,8 @@ impl Decoder {
                 }
                 self.state = State::Head {
                     line: line as u32,
-                    searched: window_end as u32,
+                    searched: searched as u32,
+                    dirty,
                 };
                 return Ok(None);
             };
@@ -354,7 +383,7 @@ impl Decoder {
             let text = &input[line..lf - 1];
             let next = lf + 1;
             if is_start {
-                self.parse_start_line(text)?;
+                self.parse_start_line(text, clean)?;
                 self.ix.headers_start = next as u32;
             } else if text.is_empty() {
                 // The blank line: a body follows.
@@ -379,10 +408,11 @@ impl Decoder {
                 self.check_block()?;
                 return Ok(Some((next, Some(flag))));
             } else {
-                self.parse_header_line(line, text)?;
+                self.parse_header_line(line, text, clean)?;
             }
             line = next;
             searched = next;
+            dirty = false;
         }
     }
 
@@ -393,15 +423,14 @@ impl Decoder {
         // The per-line order check only sees headers that exist: a block that ends before
         // both paths were read (no headers, or To-Path alone) is caught here (R4975-072).
         if self.limits.strict
-            && !(self.ix.fields[KnownHeader::ToPath.index()].is_some()
-                && self.ix.fields[KnownHeader::FromPath.index()].is_some())
+            && !(self.ix.has(KnownHeader::ToPath) && self.ix.has(KnownHeader::FromPath))
         {
             return Err(ParseError::HeaderOrder);
         }
         Ok(())
     }
 
-    fn parse_start_line(&mut self, text: &[u8]) -> Result<(), ParseError> {
+    fn parse_start_line(&mut self, text: &[u8], clean: bool) -> Result<(), ParseError> {
         let rest = text.strip_prefix(b"MSRP ").ok_or(ParseError::NotMsrp)?;
         let tid_len = memchr::memchr(b' ', rest).ok_or(if rest.is_empty() {
             ParseError::BadTransactionId
@@ -421,7 +450,7 @@ impl Decoder {
         self.set_needle(tid);
         let verb_start = tid_start + tid_len + 1;
         let verb = &rest[tid_len + 1..];
-        if has_ctl(verb) {
+        if !clean && has_ctl(verb) {
             return Err(ParseError::ControlCharacter);
         }
         if verb.first().is_some_and(u8::is_ascii_digit) {
@@ -448,16 +477,24 @@ impl Decoder {
         Ok(())
     }
 
-    fn parse_header_line(&mut self, line: usize, text: &[u8]) -> Result<(), ParseError> {
+    fn parse_header_line(
+        &mut self,
+        line: usize,
+        text: &[u8],
+        clean: bool,
+    ) -> Result<(), ParseError> {
         if matches!(text[0], b' ' | b'\t') {
             return Err(ParseError::FoldedHeader);
         }
-        let colon = memchr::memchr(b':', text).ok_or(ParseError::BadHeaderName)?;
-        let name = &text[..colon];
-        if !name.first().is_some_and(u8::is_ascii_alphabetic) || !name.iter().all(|&b| is_tchar(b))
-        {
+        // `hname = ALPHA *tchar` then ":" (G-3).
+        let colon = text
+            .iter()
+            .position(|&b| !is_tchar(b))
+            .unwrap_or(text.len());
+        if colon == 0 || !text[0].is_ascii_alphabetic() || text.get(colon) != Some(&b':') {
             return Err(ParseError::BadHeaderName);
         }
+        let name = &text[..colon];
         let mut vstart = colon + 1;
         while matches!(text.get(vstart), Some(b' ' | b'\t')) {
             vstart += 1;
@@ -470,7 +507,7 @@ impl Decoder {
             vend -= 1;
         }
         let value = &text[vstart..vend];
-        if has_ctl(value) {
+        if !clean && has_ctl(value) {
             return Err(ParseError::ControlCharacter);
         }
         self.ix.header_count += 1;
@@ -497,24 +534,20 @@ impl Decoder {
                 return Err(ParseError::HeaderOrder);
             }
         }
-        let slot = &mut self.ix.fields[known.index()];
-        if slot.is_some() {
+        if self.ix.has(known) {
             return Err(ParseError::DuplicateHeader(known));
         }
+        self.ix.present |= 1 << known.index();
+        let slot = &mut self.ix.fields[known.index()];
         *slot = Span::new(line + vstart, line + vend);
         let bad = |e: HeaderError| ParseError::BadHeaderValue(known, e);
         match known {
             KnownHeader::ToPath | KnownHeader::FromPath | KnownHeader::UsePath => {
-                let mut n = 0;
-                for uri in path_iter(value) {
-                    uri.map_err(|_| bad(HeaderError::Syntax))?;
-                    n += 1;
-                    if n > self.limits.max_path_uris {
-                        return Err(ParseError::Limit(Limit::PathUris));
-                    }
-                }
-                if n == 0 {
-                    return Err(bad(HeaderError::Empty));
+                match validate_path(value, self.limits.max_path_uris) {
+                    Ok(0) => return Err(bad(HeaderError::Empty)),
+                    Ok(_) => {}
+                    Err(None) => return Err(ParseError::Limit(Limit::PathUris)),
+                    Err(Some(_)) => return Err(bad(HeaderError::Syntax)),
                 }
             }
             KnownHeader::MessageId => {
@@ -560,13 +593,11 @@ fn partial_needle_suffix(input: &[u8], needle: &[u8]) -> usize {
     // handled by the caller; only proper prefixes of the needle are retained here.
     let window = needle.len().saturating_sub(1).min(input.len());
     let tail = &input[input.len() - window..];
-    let mut from = 0;
-    while let Some(p) = memchr::memchr(b'\r', &tail[from..]) {
-        let cand = &tail[from + p..];
-        if needle.starts_with(cand) {
-            return cand.len();
+    // The window is shorter than the needle: a plain loop beats memchr's setup.
+    for (i, &b) in tail.iter().enumerate() {
+        if b == b'\r' && needle.starts_with(&tail[i..]) {
+            return window - i;
         }
-        from += p + 1;
     }
     0
 }
@@ -586,8 +617,81 @@ fn check_ident(b: &[u8], max: usize) -> Result<(), bool> {
 }
 
 /// `tchar`: the RFC 4975 `token` characters (no colon, no separators).
+#[inline]
 fn is_tchar(b: u8) -> bool {
-    matches!(b, b'!' | b'#'..=b'\'' | b'*' | b'+' | b'-' | b'.' | b'0'..=b'9' | b'A'..=b'Z' | b'^'..=b'~')
+    TCHAR[b as usize]
+}
+
+const TCHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = matches!(b, b'!' | b'#'..=b'\'' | b'*' | b'+' | b'-' | b'.' | b'0'..=b'9' | b'A'..=b'Z' | b'^'..=b'~');
+        i += 1;
+    }
+    t
+};
+
+/// What [`scan_line`] found.
+enum LineScan {
+    /// A CRLF; the value is the LF's index. Everything before it on the line is free of
+    /// control characters other than HTAB.
+    Lf(usize),
+    /// No line end before `end`; scanning may resume at the value.
+    Partial(usize),
+    /// A control character other than HTAB, or a CR not followed by LF.
+    Irregular,
+}
+
+/// Scans `input[from..end]` for the line's CR LF, eight bytes at a time: a word holds a
+/// control character if it has a byte below 0x20 or equal to 0x7F, and the lowest such
+/// byte is located exactly by the classic "has less than" / "has zero" bit tricks (a
+/// false positive can only sit above a true one; bytes ≥ 0x80 never trigger).
+fn scan_line(input: &[u8], from: usize, end: usize) -> LineScan {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let at = |j: usize| match input[j] {
+        b'\r' if j + 1 < end => {
+            if input[j + 1] == b'\n' {
+                Some(LineScan::Lf(j + 1))
+            } else {
+                Some(LineScan::Irregular)
+            }
+        }
+        b'\r' => Some(LineScan::Partial(j)),
+        b'\t' => None,
+        _ => Some(LineScan::Irregular),
+    };
+    let mut i = from;
+    while i + 8 <= end {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&input[i..i + 8]);
+        let w = u64::from_le_bytes(w);
+        let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+        let del = w ^ (ONES * 0x7f);
+        let del = del.wrapping_sub(ONES) & !del & HIGH;
+        let m = below_space | del;
+        if m == 0 {
+            i += 8;
+            continue;
+        }
+        let j = i + (m.trailing_zeros() / 8) as usize;
+        match at(j) {
+            Some(r) => return r,
+            None => i = j + 1,
+        }
+    }
+    while i < end {
+        let c = input[i];
+        if c < 0x20 || c == 0x7f {
+            if let Some(r) = at(i) {
+                return r;
+            }
+        }
+        i += 1;
+    }
+    LineScan::Partial(i)
 }
 
 /// Control characters other than HTAB (NUL, CR, LF, DEL, ...). Written as a fold without

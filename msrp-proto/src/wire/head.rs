@@ -68,6 +68,9 @@ impl<'a> Method<'a> {
     }
 
     pub(crate) fn from_bytes(b: &'a [u8]) -> Option<Self> {
+        if b == b"SEND" {
+            return Some(Self::Send);
+        }
         if b.is_empty() || !b.iter().all(u8::is_ascii_uppercase) {
             return None;
         }
@@ -123,6 +126,10 @@ pub(crate) struct HeadIndex {
     pub(crate) verb: Span,
     pub(crate) comment: Span,
     pub(crate) status: Option<StatusCode>,
+    /// Bit `h.index()` set: `fields[h.index()]` holds header `h`. Stale spans of earlier
+    /// messages stay in `fields`; only the mask is cleared per message (no 150-byte fill
+    /// on the hot path).
+    pub(crate) present: u32,
     pub(crate) fields: [Span; KnownHeader::ALL.len()],
     pub(crate) header_count: u16,
     pub(crate) headers_start: u32,
@@ -133,22 +140,47 @@ pub(crate) struct HeadIndex {
     pub(crate) failure_report: Option<FailureReport>,
 }
 
+impl HeadIndex {
+    pub(crate) fn has(&self, h: KnownHeader) -> bool {
+        self.present & (1 << h.index()) != 0
+    }
+
+    /// Forgets the previous message: everything but the (masked-out) field spans.
+    pub(crate) fn clear(&mut self) {
+        self.tid = Span::NONE;
+        self.verb = Span::NONE;
+        self.comment = Span::NONE;
+        self.status = None;
+        self.present = 0;
+        self.header_count = 0;
+        self.headers_start = 0;
+        self.headers_end = 0;
+        self.has_body = false;
+        self.byte_range = None;
+        self.success_report = None;
+        self.failure_report = None;
+    }
+
+    const NEW: HeadIndex = HeadIndex {
+        tid: Span::NONE,
+        verb: Span::NONE,
+        comment: Span::NONE,
+        status: None,
+        present: 0,
+        fields: [Span::NONE; KnownHeader::ALL.len()],
+        header_count: 0,
+        headers_start: 0,
+        headers_end: 0,
+        has_body: false,
+        byte_range: None,
+        success_report: None,
+        failure_report: None,
+    };
+}
+
 impl Default for HeadIndex {
     fn default() -> Self {
-        Self {
-            tid: Span::NONE,
-            verb: Span::NONE,
-            comment: Span::NONE,
-            status: None,
-            fields: [Span::NONE; KnownHeader::ALL.len()],
-            header_count: 0,
-            headers_start: 0,
-            headers_end: 0,
-            has_body: false,
-            byte_range: None,
-            success_report: None,
-            failure_report: None,
-        }
+        Self::NEW
     }
 }
 
@@ -222,6 +254,9 @@ impl<'a> Head<'a> {
     /// The raw value of a known header, if present.
     #[must_use]
     pub fn raw(&self, h: KnownHeader) -> Option<&'a [u8]> {
+        if self.ix.present & (1 << h.index()) == 0 {
+            return None;
+        }
         self.ix.fields[h.index()].slice(self.buf)
     }
 

@@ -84,43 +84,31 @@ impl ByteRange {
     /// [`HeaderError::Overflow`] (G-11, R4975-236); a violated consistency rule →
     /// [`HeaderError::Inconsistent`]. Leading zeros are accepted.
     pub fn parse(v: &[u8]) -> Result<Self, HeaderError> {
-        let v = util::trim(v);
+        // The decoder hands over trimmed values; only trim when there is something to trim.
+        let v = if v.first().is_some_and(|&b| b == b' ' || b == b'\t')
+            || v.last().is_some_and(|&b| b == b' ' || b == b'\t')
+        {
+            util::trim(v)
+        } else {
+            v
+        };
         if v.is_empty() {
             return Err(HeaderError::Empty);
         }
-        let dash = v
-            .iter()
-            .position(|&c| c == b'-')
-            .ok_or(HeaderError::Syntax)?;
-        let (start, rest) = (&v[..dash], &v[dash + 1..]);
-        let slash = rest
-            .iter()
-            .position(|&c| c == b'/')
-            .ok_or(HeaderError::Syntax)?;
-        let (end, total) = (&rest[..slash], &rest[slash + 1..]);
-        // Check the syntax of all three parts before any overflow, so that a malformed
-        // value is always `Syntax`.
-        let star_or_digits =
-            |p: &[u8]| p == b"*" || (!p.is_empty() && p.iter().all(u8::is_ascii_digit));
-        if start.is_empty()
-            || !start.iter().all(u8::is_ascii_digit)
-            || !star_or_digits(end)
-            || !star_or_digits(total)
-        {
-            return Err(HeaderError::Syntax);
+        // One pass: each part is `*` (not for range-start) or digits; overflow is noted
+        // but reported only if the syntax is right, so a malformed value is always
+        // `Syntax` whatever its numbers.
+        let mut i = 0;
+        let mut overflow = false;
+        let start = range_part(v, &mut i, &mut overflow, Some(b'-'), false)?.unwrap_or(0);
+        i += 1;
+        let end = range_part(v, &mut i, &mut overflow, Some(b'/'), true)?;
+        i += 1;
+        let total = range_part(v, &mut i, &mut overflow, None, true)?;
+        if overflow {
+            return Err(HeaderError::Overflow);
         }
-        let opt = |p: &[u8]| {
-            if p == b"*" {
-                Ok(None)
-            } else {
-                util::parse_u64(p).map(Some)
-            }
-        };
-        let r = Self {
-            start: util::parse_u64(start)?,
-            end: opt(end)?,
-            total: opt(total)?,
-        };
+        let r = Self { start, end, total };
         r.check()?;
         Ok(r)
     }
@@ -139,4 +127,39 @@ impl ByteRange {
             None => buf.put_u8(b'*'),
         }
     }
+}
+
+/// One part of a Byte-Range at `v[*i..]`: `*` (when `star_ok`) or digits, followed by
+/// `terminator` (`None` = end of value). Overflow is recorded in `overflow`, not returned,
+/// so the caller can let syntax errors take precedence.
+fn range_part(
+    v: &[u8],
+    i: &mut usize,
+    overflow: &mut bool,
+    terminator: Option<u8>,
+    star_ok: bool,
+) -> Result<Option<u64>, HeaderError> {
+    if star_ok && v.get(*i) == Some(&b'*') && v.get(*i + 1).copied() == terminator {
+        *i += 1;
+        return Ok(None);
+    }
+    let start = *i;
+    let mut n: u64 = 0;
+    while let Some(&b) = v.get(*i) {
+        if !b.is_ascii_digit() {
+            break;
+        }
+        match n
+            .checked_mul(10)
+            .and_then(|n| n.checked_add(u64::from(b - b'0')))
+        {
+            Some(m) => n = m,
+            None => *overflow = true,
+        }
+        *i += 1;
+    }
+    if *i == start || v.get(*i).copied() != terminator {
+        return Err(HeaderError::Syntax);
+    }
+    Ok(Some(n))
 }
