@@ -69,7 +69,10 @@ pub struct EngineLimits {
     /// [`SendError::TooManyMessages`](super::SendError::TooManyMessages) beyond it.
     pub max_outgoing_messages: usize,
     /// Outstanding transactions (sent chunks awaiting a response) per connection. Default
-    /// 256. When full the scheduler stops opening chunks on that connection.
+    /// 256. When full the scheduler stops opening chunks on that connection. It also
+    /// bounds the received requests per connection whose responses are not written yet
+    /// (tracked to refuse concurrent duplicate transaction ids, digest P-44); when those
+    /// reach it the engine stops decoding input until the peer reads.
     pub max_outstanding_transactions: usize,
     /// Incomplete incoming messages per session. Default 16. A chunk of one more
     /// Message-ID is answered with 413 (digest P-35).
@@ -84,6 +87,10 @@ pub struct EngineLimits {
     /// 64 KiB. When reached the engine stops decoding input on that connection until
     /// the peer reads (back-pressure against floods of tiny chunks).
     pub max_pending_control: usize,
+    /// Completed incoming Message-IDs remembered per session (least recently seen
+    /// forgotten first) to flag duplicates (R4975-036, digest P-16) and to refuse further
+    /// chunks of a message the application rejected. Default 32; 0 disables both.
+    pub duplicate_window: usize,
 }
 
 impl Default for EngineLimits {
@@ -95,6 +102,7 @@ impl Default for EngineLimits {
             max_ranges: 32,
             max_message_size: 1 << 30,
             max_pending_control: 64 * 1024,
+            duplicate_window: 32,
         }
     }
 }

@@ -118,7 +118,7 @@ pub use ranges::{RangeSet, RangesFull, Reassembly, ReassemblyError};
 
 use crate::rand::{OsRandom, RandomSource, SeededRandom};
 use crate::uri::Uri;
-use crate::wire::headers::{FailureReport, StatusCode, SuccessReport};
+use crate::wire::headers::{ByteRange, FailureReport, StatusCode, SuccessReport};
 use crate::wire::{Decoder, MessageId, TransactionId};
 
 /// When a request gets a transaction response (digest P-01, R4975-125/134/135/140).
@@ -240,7 +240,24 @@ struct InMsg {
     /// Fixed by the `$` chunk (R4975-153).
     len: Option<u64>,
     success_report: SuccessReport,
+    /// The first chunk's response policy (decides failure REPORTs, R4975-134).
+    policy: ResponsePolicy,
+    /// The total declared by a chunk's Byte-Range, if numeric (copied into failure
+    /// REPORTs, R4975-137).
+    declared: Option<u64>,
+    /// The Message-ID was in the session's duplicate window when its first chunk came.
+    duplicate: bool,
     last: Instant,
+}
+
+/// A finished incoming message, remembered in the session's duplicate window.
+#[derive(Debug, Clone, Copy)]
+struct Done {
+    id: MessageId,
+    len: u64,
+    policy: ResponsePolicy,
+    /// Rejected by the application: further chunks get this status.
+    rejected: Option<StatusCode>,
 }
 
 #[derive(Debug)]
@@ -249,6 +266,28 @@ struct Session {
     remote: Vec<Uri>,
     conn: Option<u32>,
     incoming: Vec<InMsg>,
+    /// Most recently finished last; bounded by `EngineLimits::duplicate_window`.
+    done: VecDeque<Done>,
+}
+
+impl Session {
+    fn done_index(&self, id: MessageId) -> Option<usize> {
+        self.done.iter().position(|d| d.id == id)
+    }
+
+    /// Records (or refreshes) a finished message as the most recent; forgets the least
+    /// recent when the window is full.
+    fn remember(&mut self, d: Done, window: usize) {
+        if window == 0 {
+            return;
+        }
+        if let Some(i) = self.done_index(d.id) {
+            self.done.remove(i);
+        } else if self.done.len() >= window {
+            self.done.pop_front();
+        }
+        self.done.push_back(d);
+    }
 }
 
 /// One outgoing message slot; `confirmed` and `staging` are kept across reuse.
@@ -344,7 +383,17 @@ struct Cur {
     slot: Option<usize>,
     status: Option<StatusCode>,
     report_ns: u16,
-    range: Option<crate::wire::headers::ByteRange>,
+    range: Option<ByteRange>,
+}
+
+/// A received request whose response has not been written out yet: its transaction is
+/// still open, so a request reusing its id is a concurrent duplicate (digest P-44).
+#[derive(Debug, Clone, Copy)]
+struct InTx {
+    tid: TransactionId,
+    /// End of its response: an offset in `ctrl` until moved, then in the output stream.
+    end: u64,
+    in_out: bool,
 }
 
 #[derive(Debug)]
@@ -357,6 +406,8 @@ struct Conn {
     decoder: Decoder,
     cur: Cur,
     ctrl: Vec<u8>,
+    /// Bounded by `EngineLimits::max_outstanding_transactions`.
+    open_in: Vec<InTx>,
     out: Vec<u8>,
     out_sent: usize,
     out_base: u64,
@@ -375,6 +426,9 @@ pub struct Endpoint {
     sessions: Vec<Option<Session>>,
     outs: Vec<OutSlot>,
     events: VecDeque<Event>,
+    /// Bumped by every call that may move or free input bytes; a [`BodyRef`] is valid
+    /// only in the generation in which its event was polled.
+    generation: u64,
 }
 
 impl core::fmt::Debug for Endpoint {
@@ -411,6 +465,7 @@ impl Endpoint {
             sessions: Vec::new(),
             outs,
             events: VecDeque::with_capacity(1024),
+            generation: 0,
             cfg: config,
         }
     }
@@ -423,6 +478,7 @@ impl Endpoint {
 
     /// Registers a transport connection (either direction). Allocates its buffers.
     pub fn add_connection(&mut self) -> ConnectionId {
+        self.generation += 1;
         let cfg = &self.cfg;
         let tx_max = cfg.limits.max_outstanding_transactions.max(1);
         let conn = Conn {
@@ -453,6 +509,7 @@ impl Endpoint {
             ctrl: Vec::with_capacity(
                 cfg.limits.max_pending_control + 2 * cfg.wire.max_header_bytes,
             ),
+            open_in: Vec::with_capacity(tx_max),
             out: Vec::with_capacity(
                 cfg.send_buffer + cfg.limits.max_pending_control + 2 * cfg.wire.max_header_bytes,
             ),
@@ -501,6 +558,9 @@ impl Endpoint {
                 ranges: RangeSet::with_max(lim.max_ranges),
                 len: None,
                 success_report: SuccessReport::No,
+                policy: ResponsePolicy::Always,
+                declared: None,
+                duplicate: false,
                 last: now,
             })
             .collect();
@@ -509,6 +569,7 @@ impl Endpoint {
             remote: remote_path,
             conn: active.map(|c| c.0),
             incoming,
+            done: VecDeque::with_capacity(lim.duplicate_window),
         };
         let idx = match self.sessions.iter().position(Option::is_none) {
             Some(i) => {
@@ -628,6 +689,100 @@ impl Endpoint {
         Ok(())
     }
 
+    /// Rejects an incoming message the application learnt was bad after it was answered
+    /// (RFC 4975 §7.1.4, R4975-133): a failure REPORT with `status` goes to the peer
+    /// when the message's `Failure-Report` allows one (`yes` or `partial`; never for
+    /// `no`, R4975-134), and further chunks of it are answered with `status`.
+    ///
+    /// Works for a message still arriving (its Byte-Range is `1-<last octet received>/
+    /// <declared total or *>`, R4975-137, and later chunks are refused) and for one
+    /// already received that is still in the session's duplicate window
+    /// ([`EngineLimits::duplicate_window`]; range `1-len/len`). Rejecting twice sends one
+    /// REPORT. The REPORT's To-Path is the session's remote path (the SEND's From-Path
+    /// under RFC 4976 routing; the engine does not keep each request's From-Path), its
+    /// From-Path the session URI. Nothing is sent while the session is not bound
+    /// (R4975-126).
+    ///
+    /// Errors: `NotAnError` for a 1xx/2xx `status`, `UnknownSession`, `UnknownMessage`
+    /// (never seen, or forgotten), `ControlQueueFull` (nothing changed; retry after
+    /// writing pending output).
+    pub fn reject_message(
+        &mut self,
+        session: SessionId,
+        message: MessageId,
+        status: StatusCode,
+    ) -> Result<(), Error> {
+        if !(400..=999).contains(&status.0) {
+            return Err(Error::NotAnError);
+        }
+        let max_ctrl = self.cfg.limits.max_pending_control;
+        let window = self.cfg.limits.duplicate_window;
+        let s = self
+            .sessions
+            .get(session.0 as usize)
+            .and_then(Option::as_ref)
+            .ok_or(Error::UnknownSession)?;
+        let conn = s.conn;
+        if let Some(c) = conn.and_then(|c| self.conns.get(c as usize)?.as_ref())
+            && c.ctrl.len() >= max_ctrl
+        {
+            return Err(Error::ControlQueueFull);
+        }
+        let (range, policy) = if let Some(i) =
+            s.incoming.iter().position(|m| m.active && m.id == message)
+        {
+            let m = &s.incoming[i];
+            let (first, last) = match (m.ranges.as_slice().first(), m.ranges.as_slice().last()) {
+                (Some(&(a, _)), Some(&(_, b))) => (a, b),
+                _ => (0, 0),
+            };
+            let range = ByteRange {
+                start: first + 1,
+                end: Some(last),
+                total: m.len.or(m.declared),
+            };
+            (range, m.policy)
+        } else if let Some(i) = s.done_index(message) {
+            let d = s.done[i];
+            if d.rejected.is_some() {
+                return Ok(());
+            }
+            (ByteRange::whole(d.len), d.policy)
+        } else {
+            return Err(Error::UnknownMessage);
+        };
+        let len = range.end.unwrap_or(0);
+        let s = self.sessions[session.0 as usize].as_mut().expect("checked");
+        if let Some(i) = s.incoming.iter().position(|m| m.active && m.id == message) {
+            s.incoming[i].active = false;
+            // A chunk of it still streaming: stop its Data events, answer it with `status`.
+            if let Some(c) = conn.and_then(|c| self.conns.get_mut(c as usize)?.as_mut())
+                && c.cur.kind == CurKind::Send
+                && c.cur.session == Some(session.0)
+                && c.cur.slot == Some(i)
+            {
+                c.cur.slot = None;
+                c.cur.verdict = Some(status);
+            }
+        }
+        s.remember(
+            Done {
+                id: message,
+                len,
+                policy,
+                rejected: Some(status),
+            },
+            window,
+        );
+        if policy == ResponsePolicy::Never {
+            return Ok(()); // Failure-Report: no (R4975-134)
+        }
+        if let Some(ci) = conn {
+            self.failure_report(ci as usize, session.0 as usize, message, range, status);
+        }
+        Ok(())
+    }
+
     /// Ends a session locally: its queued messages are dropped without events and
     /// requests for it get 481 from now on. The connection stays open (R4975-039).
     pub fn close_session(&mut self, session: SessionId) -> Result<(), Error> {
@@ -650,6 +805,7 @@ impl Endpoint {
     /// Closes a connection locally: every session bound to it fails
     /// ([`ConnectionError::LocallyClosed`]).
     pub fn close_connection(&mut self, conn: ConnectionId) -> Result<(), Error> {
+        self.generation += 1;
         self.conn_mut(conn)?;
         self.lose_connection(conn.0, ConnectionError::LocallyClosed);
         Ok(())
@@ -663,6 +819,7 @@ impl Endpoint {
     /// mutation: earlier [`BodyRef`]s become invalid). Empty when the buffer is full
     /// because the engine is waiting for the peer to read (back-pressure).
     pub fn recv_buf(&mut self, conn: ConnectionId) -> Result<&mut [u8], Error> {
+        self.generation += 1;
         self.compact(conn.0)?;
         let c = self.conn_mut(conn)?;
         Ok(&mut c.in_buf[c.in_end..])
@@ -670,6 +827,7 @@ impl Endpoint {
 
     /// `n` bytes were read into [`recv_buf`](Self::recv_buf): decode them.
     pub fn handle_read(&mut self, conn: ConnectionId, now: Instant, n: usize) -> Result<(), Error> {
+        self.generation += 1;
         let c = self.conn_mut(conn)?;
         if n > c.in_buf.len() - c.in_end {
             return Err(Error::TooManyBytes);
@@ -697,6 +855,7 @@ impl Endpoint {
     /// The peer closed its side: the connection is lost (cleanly between messages,
     /// [`ConnectionError::Truncated`] inside one).
     pub fn handle_eof(&mut self, conn: ConnectionId, _now: Instant) -> Result<(), Error> {
+        self.generation += 1;
         let c = self.conn_mut(conn)?;
         let reason = match c.decoder.finish(&c.in_buf[c.in_start..c.in_end]) {
             Ok(()) => ConnectionError::Closed,
@@ -707,12 +866,20 @@ impl Endpoint {
     }
 
     /// The body bytes of an [`Event::Data`] just polled; `None` if the reference is stale
-    /// (a mutation happened since).
+    /// (a mutation happened since it was polled: `recv_buf`, `handle_*`,
+    /// `transmit_done`, `add_connection`, `close_connection`) or was never polled.
     #[must_use]
     pub fn received_body(&self, body: BodyRef) -> Option<&[u8]> {
+        if body.generation != self.generation {
+            return None;
+        }
         let c = self.conns.get(body.conn as usize)?.as_ref()?;
-        let start = body.pos.checked_sub(c.in_base)? as usize;
-        c.in_buf.get(start..start + body.len as usize)
+        let start = usize::try_from(body.pos.checked_sub(c.in_base)?).ok()?;
+        let end = start.checked_add(body.len as usize)?;
+        if end > c.in_end {
+            return None;
+        }
+        c.in_buf.get(start..end)
     }
 
     // -----------------------------------------------------------------------------------
@@ -721,7 +888,11 @@ impl Endpoint {
     /// The next event, if any. Changes after every `handle_*`, `poll_transmit`,
     /// `transmit_done` and command.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        let mut ev = self.events.pop_front()?;
+        if let Event::Data { body, .. } = &mut ev {
+            body.generation = self.generation;
+        }
+        Some(ev)
     }
 
     /// Bytes to write on `conn`, if any: write (part of) them, then call
@@ -746,6 +917,7 @@ impl Endpoint {
         now: Instant,
         n: usize,
     ) -> Result<(), Error> {
+        self.generation += 1;
         let timeout = self.cfg.transaction_timeout;
         let c = self.conn_mut(conn)?;
         if n > c.out.len() - c.out_sent {
@@ -753,6 +925,7 @@ impl Endpoint {
         }
         c.out_sent += n;
         let flushed = c.out_base + c.out_sent as u64;
+        c.open_in.retain(|t| !t.in_out || t.end > flushed);
         if c.out_sent == c.out.len() {
             c.out_base += c.out.len() as u64;
             c.out.clear();
@@ -819,6 +992,7 @@ impl Endpoint {
 
     /// Runs every timer due at `now`. Calling it early or twice does nothing.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.generation += 1;
         for ci in 0..self.conns.len() {
             let ntx = self.conns[ci].as_ref().map_or(0, |c| c.txs.len());
             for i in 0..ntx {

@@ -49,6 +49,11 @@ impl Endpoint {
                     self.requeue_front(ci, open.slot);
                     continue;
                 }
+                let base = c.out_base + c.out.len() as u64;
+                for t in c.open_in.iter_mut().filter(|t| !t.in_out) {
+                    t.end += base;
+                    t.in_out = true;
+                }
                 c.out.extend_from_slice(&c.ctrl);
                 c.ctrl.clear();
                 continue;
