@@ -121,7 +121,10 @@ pub enum Event {
         max: usize,
     },
     /// Every byte of a message without positive feedback (`Success-Report: no` and
-    /// `Failure-Report: no`/`partial`) has been written to the transport.
+    /// `Failure-Report: no`/`partial`) has been written to the transport. With
+    /// `partial`, a [`Event::MessageFailed`] may still follow if the peer answers a chunk
+    /// with an error later (R4975-096); the written chunks are remembered for that until
+    /// the transaction table needs their entries.
     MessageSent {
         /// The session.
         session: SessionId,

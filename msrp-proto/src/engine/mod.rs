@@ -331,13 +331,18 @@ impl OutMsg {
 struct Tx {
     tid: TransactionId,
     slot: u32,
+    session: u32,
     message: MessageId,
     /// Output-stream position just after its end-line.
     end_pos: u64,
     flushed: bool,
     expect_response: bool,
-    /// `Failure-Report: partial`: kept while the message lives so errors still match.
+    /// `Failure-Report: partial`: kept after it is written so a late error response
+    /// still matches (R4975-096), as a lingering entry.
     keep: bool,
+    /// Written `partial` chunk: occupies a table entry but not a transaction slot (it
+    /// expects nothing), and is evicted first when the table needs room.
+    lingering: bool,
     last_chunk: bool,
     deadline: Option<Instant>,
 }
@@ -414,7 +419,31 @@ struct Conn {
     queue: VecDeque<u32>,
     open: Option<OpenChunk>,
     txs: Vec<Option<Tx>>,
+    /// Entries of `txs` that are not lingering: the transactions the scheduler waits for.
     tx_count: usize,
+}
+
+impl Conn {
+    /// Removes transaction entry `i`.
+    fn drop_tx(&mut self, i: usize) -> Option<Tx> {
+        let t = self.txs[i].take()?;
+        if !t.lingering {
+            self.tx_count -= 1;
+        }
+        Some(t)
+    }
+
+    /// A free entry for a new transaction, evicting the oldest lingering one if needed.
+    fn free_tx_entry(&mut self) -> Option<usize> {
+        if let Some(i) = self.txs.iter().position(Option::is_none) {
+            return Some(i);
+        }
+        let i = (0..self.txs.len())
+            .filter(|&i| self.txs[i].is_some_and(|t| t.lingering))
+            .min_by_key(|&i| self.txs[i].map_or(0, |t| t.end_pos))?;
+        self.txs[i] = None;
+        Some(i)
+    }
 }
 
 /// An MSRP endpoint: every session and connection, as a sans-IO state machine. See the
@@ -948,10 +977,17 @@ impl Endpoint {
                 tx.deadline = Some(now + timeout);
             }
             let tx = *tx;
-            if !tx.expect_response && !tx.keep {
-                // `Failure-Report: no`: nothing can come back for this chunk.
-                c.txs[i] = None;
-                c.tx_count -= 1;
+            if !tx.expect_response {
+                if tx.keep {
+                    // `partial`: only an error can come back; keep it, but stop counting it.
+                    if let Some(t) = c.txs[i].as_mut() {
+                        t.lingering = true;
+                    }
+                    c.tx_count -= 1;
+                } else {
+                    // `Failure-Report: no`: nothing can come back for this chunk.
+                    c.drop_tx(i);
+                }
             }
             if tx.last_chunk
                 && let Some(m) = self.outs[tx.slot as usize].msg.as_mut()
@@ -1001,8 +1037,7 @@ impl Endpoint {
                 };
                 let Some(tx) = c.txs[i] else { continue };
                 if tx.deadline.is_some_and(|d| d <= now) {
-                    c.txs[i] = None;
-                    c.tx_count -= 1;
+                    c.drop_tx(i);
                     self.fail_out(
                         tx.slot as usize,
                         tx.message,
@@ -1117,21 +1152,27 @@ impl Endpoint {
         });
     }
 
-    fn free_out(&mut self, slot: usize) {
+    /// Frees an outgoing slot and drops its transactions; the scheduler ends an open
+    /// chunk with `#` when it sees the slot gone. With `keep_lingering`, written
+    /// `partial` chunks stay so a late error response is still reported.
+    fn free_out_with(&mut self, slot: usize, keep_lingering: bool) {
         let Some(m) = self.outs[slot].msg.take() else {
             return;
         };
-        // Drop its transactions; the scheduler ends an open chunk with `#` when it sees
-        // the slot gone.
         for c in self.conns.iter_mut().flatten() {
-            for t in &mut c.txs {
-                if t.is_some_and(|t| t.message == m.id && t.slot as usize == slot) {
-                    *t = None;
-                    c.tx_count -= 1;
+            for i in 0..c.txs.len() {
+                if c.txs[i].is_some_and(|t| {
+                    t.message == m.id && t.slot as usize == slot && !(keep_lingering && t.lingering)
+                }) {
+                    c.drop_tx(i);
                 }
             }
             c.queue.retain(|&q| q as usize != slot);
         }
+    }
+
+    fn free_out(&mut self, slot: usize) {
+        self.free_out_with(slot, false);
     }
 
     /// Fails message `id` in `slot` (if still there) with an event.
@@ -1204,7 +1245,7 @@ impl Endpoint {
                 message: m.id,
             }
         };
-        self.free_out(slot);
+        self.free_out_with(slot, true);
         self.events.push_back(ev);
     }
 

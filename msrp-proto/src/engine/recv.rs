@@ -547,17 +547,34 @@ impl Endpoint {
             if !tx.expect_response {
                 return; // an unexpected 200 to `partial` (P-01)
             }
-            c.txs[i] = None;
-            c.tx_count -= 1;
+            c.drop_tx(i);
             if let Some(m) = self.outs[tx.slot as usize].msg.as_mut()
                 && m.id == tx.message
             {
                 m.open_tx = m.open_tx.saturating_sub(1);
                 self.check_out(tx.slot as usize);
             }
-        } else {
+        } else if self.outs[tx.slot as usize]
+            .msg
+            .as_ref()
+            .is_some_and(|m| m.id == tx.message)
+        {
             // Any error stops the whole Message-ID (P-13, R4975-162).
             self.fail_out(tx.slot as usize, tx.message, status, false);
+        } else if tx.lingering {
+            // A `partial` message already written (and reported sent): its error still
+            // reaches the user (R4975-096), once.
+            for j in 0..c.txs.len() {
+                if c.txs[j].is_some_and(|t| t.lingering && t.message == tx.message) {
+                    c.drop_tx(j);
+                }
+            }
+            self.events.push_back(Event::MessageFailed {
+                session: SessionId(tx.session),
+                message: tx.message,
+                status,
+                local: false,
+            });
         }
     }
 

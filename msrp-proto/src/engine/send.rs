@@ -308,15 +308,17 @@ impl Endpoint {
         let tx = Tx {
             tid: open.tid,
             slot: open.slot,
+            session: m.session,
             message: open.message,
             end_pos: c.out_base + c.out.len() as u64,
             flushed: false,
             expect_response: expect,
             keep: m.failure_report == FailureReport::Partial,
+            lingering: false,
             last_chunk: last,
             deadline: None,
         };
-        if let Some(free) = c.txs.iter().position(Option::is_none) {
+        if let Some(free) = c.free_tx_entry() {
             c.txs[free] = Some(tx);
             c.tx_count += 1;
         }
