@@ -28,8 +28,23 @@ pub struct Config {
     /// fails the message with a local 408. Default 30 s.
     pub transaction_timeout: Duration,
     /// An incoming message with no chunk for this long is dropped (digest P-35: a message
-    /// that never ends). Default 120 s.
+    /// that never ends), and a connection on which a frame stops arriving mid-way for
+    /// this long is lost with
+    /// [`ConnectionError::Stalled`](super::ConnectionError::Stalled) (the stream cannot
+    /// be resynchronised without the end-line). Default 120 s.
     pub incoming_idle_timeout: Duration,
+    /// How long a passive session waits for the peer's first request to bind a
+    /// connection (digest P-09; RFC 4976 uses 30 s for relays). Messages queued meanwhile
+    /// wait with it; when it passes, the session fails
+    /// ([`SessionError::BindingTimeout`](super::SessionError::BindingTimeout)) and they
+    /// fail with a local 408. Default 30 s.
+    pub binding_timeout: Duration,
+    /// A connection with no session bound (its last session ended, or nobody bound it
+    /// after it was added) and no traffic for this long is closed with
+    /// [`ConnectionError::Idle`](super::ConnectionError::Idle): the adapter then closes
+    /// the socket (R4975-039, digest P-17). A connection with sessions is never closed.
+    /// Default 30 s.
+    pub connection_idle_timeout: Duration,
     /// Media types accepted in SENDs (`*`, `type/*` or `type/subtype`, compared without
     /// parameters, case-insensitively). Default `["*"]`. Anything else gets 415.
     pub accept_types: Vec<String>,
@@ -52,6 +67,8 @@ impl Default for Config {
             send_buffer: 64 * 1024,
             transaction_timeout: Duration::from_secs(30),
             incoming_idle_timeout: Duration::from_secs(120),
+            binding_timeout: Duration::from_secs(30),
+            connection_idle_timeout: Duration::from_secs(30),
             accept_types: vec!["*".to_owned()],
             match_session_id_only: false,
             rng_seed: None,

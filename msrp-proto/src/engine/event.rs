@@ -53,6 +53,14 @@ pub enum ConnectionError {
     Malformed(ParseError),
     /// The application closed it ([`Endpoint::close_connection`](super::Endpoint::close_connection)).
     LocallyClosed,
+    /// It carried no session for
+    /// [`Config::connection_idle_timeout`](super::Config::connection_idle_timeout)
+    /// (R4975-039): close the socket.
+    Idle,
+    /// A frame stopped arriving mid-way for
+    /// [`Config::incoming_idle_timeout`](super::Config::incoming_idle_timeout) (a message
+    /// that never ends): without its end-line the stream cannot continue.
+    Stalled,
 }
 
 /// Why a session failed.
@@ -61,8 +69,12 @@ pub enum ConnectionError {
 pub enum SessionError {
     /// Its connection was lost (R4975-033).
     ConnectionLost(ConnectionError),
-    /// The peer answered the binding SEND with an error (e.g. 481).
+    /// The peer answered the binding SEND with an error (e.g. 481), or did not answer
+    /// it in time (408).
     Rejected(StatusCode),
+    /// A passive session was not bound by the peer's first request within
+    /// [`Config::binding_timeout`](super::Config::binding_timeout) (digest P-09).
+    BindingTimeout,
 }
 
 /// Why an incoming message was dropped before completion.

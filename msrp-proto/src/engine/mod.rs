@@ -268,6 +268,9 @@ struct Session {
     incoming: Vec<InMsg>,
     /// Most recently finished last; bounded by `EngineLimits::duplicate_window`.
     done: VecDeque<Done>,
+    /// When it was added: a passive session not bound by `created + binding_timeout`
+    /// fails (P-09).
+    created: Instant,
 }
 
 impl Session {
@@ -421,9 +424,27 @@ struct Conn {
     txs: Vec<Option<Tx>>,
     /// Entries of `txs` that are not lingering: the transactions the scheduler waits for.
     tx_count: usize,
+    /// No session is bound to it (R4975-039: only such a connection may be closed).
+    idle: bool,
+    /// Since when it has been idle without traffic; `None` while not idle, or idle but
+    /// not yet stamped (see `Endpoint::idle_unstamped`).
+    idle_since: Option<Instant>,
+    /// When bytes last arrived (a frame that stops mid-way is stalled after
+    /// `incoming_idle_timeout`).
+    last_rx: Option<Instant>,
 }
 
 impl Conn {
+    /// Inside a frame: some of a request or response has arrived but not its end-line.
+    fn mid_frame(&self) -> bool {
+        !self.decoder.is_idle() || self.in_start < self.in_end
+    }
+
+    /// Has something to write or to wait for.
+    fn busy(&self) -> bool {
+        self.out_sent < self.out.len() || !self.ctrl.is_empty() || self.tx_count > 0
+    }
+
     /// Removes transaction entry `i`.
     fn drop_tx(&mut self, i: usize) -> Option<Tx> {
         let t = self.txs[i].take()?;
@@ -458,6 +479,12 @@ pub struct Endpoint {
     /// Bumped by every call that may move or free input bytes; a [`BodyRef`] is valid
     /// only in the generation in which its event was polled.
     generation: u64,
+    /// The latest instant any call passed in.
+    last_now: Option<Instant>,
+    /// Some connection became idle in a call without `now` (`add_connection`,
+    /// `close_session`): its idle timer starts at the next call that brings the time,
+    /// and `poll_timeout` asks for one at once.
+    idle_unstamped: bool,
 }
 
 impl core::fmt::Debug for Endpoint {
@@ -495,6 +522,8 @@ impl Endpoint {
             outs,
             events: VecDeque::with_capacity(1024),
             generation: 0,
+            last_now: None,
+            idle_unstamped: false,
             cfg: config,
         }
     }
@@ -548,7 +577,11 @@ impl Endpoint {
             open: None,
             txs: vec![None; tx_max],
             tx_count: 0,
+            idle: true,
+            idle_since: None,
+            last_rx: None,
         };
+        self.idle_unstamped = true;
         let idx = match self.conns.iter().position(Option::is_none) {
             Some(i) => {
                 self.conns[i] = Some(conn);
@@ -579,6 +612,12 @@ impl Endpoint {
         if let Some(c) = active {
             self.conn_mut(c)?;
         }
+        self.observe(now);
+        if let Some(c) = active {
+            let c = self.conn_mut(c)?;
+            c.idle = false;
+            c.idle_since = None;
+        }
         let lim = &self.cfg.limits;
         let incoming = (0..lim.max_incoming_messages)
             .map(|_| InMsg {
@@ -599,6 +638,7 @@ impl Endpoint {
             conn: active.map(|c| c.0),
             incoming,
             done: VecDeque::with_capacity(lim.duplicate_window),
+            created: now,
         };
         let idx = match self.sessions.iter().position(Option::is_none) {
             Some(i) => {
@@ -827,7 +867,12 @@ impl Endpoint {
                 self.free_out(i);
             }
         }
-        self.sessions[session.0 as usize] = None;
+        let conn = self.sessions[session.0 as usize]
+            .take()
+            .and_then(|s| s.conn);
+        if let Some(c) = conn {
+            self.refresh_idle(c);
+        }
         Ok(())
     }
 
@@ -857,11 +902,18 @@ impl Endpoint {
     /// `n` bytes were read into [`recv_buf`](Self::recv_buf): decode them.
     pub fn handle_read(&mut self, conn: ConnectionId, now: Instant, n: usize) -> Result<(), Error> {
         self.generation += 1;
+        self.observe(now);
         let c = self.conn_mut(conn)?;
         if n > c.in_buf.len() - c.in_end {
             return Err(Error::TooManyBytes);
         }
         c.in_end += n;
+        if n > 0 {
+            c.last_rx = Some(now);
+            if c.idle {
+                c.idle_since = Some(now);
+            }
+        }
         self.process_input(conn.0, now);
         Ok(())
     }
@@ -883,8 +935,9 @@ impl Endpoint {
 
     /// The peer closed its side: the connection is lost (cleanly between messages,
     /// [`ConnectionError::Truncated`] inside one).
-    pub fn handle_eof(&mut self, conn: ConnectionId, _now: Instant) -> Result<(), Error> {
+    pub fn handle_eof(&mut self, conn: ConnectionId, now: Instant) -> Result<(), Error> {
         self.generation += 1;
+        self.observe(now);
         let c = self.conn_mut(conn)?;
         let reason = match c.decoder.finish(&c.in_buf[c.in_start..c.in_end]) {
             Ok(()) => ConnectionError::Closed,
@@ -947,12 +1000,16 @@ impl Endpoint {
         n: usize,
     ) -> Result<(), Error> {
         self.generation += 1;
+        self.observe(now);
         let timeout = self.cfg.transaction_timeout;
         let c = self.conn_mut(conn)?;
         if n > c.out.len() - c.out_sent {
             return Err(Error::TooManyBytes);
         }
         c.out_sent += n;
+        if n > 0 && c.idle {
+            c.idle_since = Some(now);
+        }
         let flushed = c.out_base + c.out_sent as u64;
         c.open_in.retain(|t| !t.in_out || t.end > flushed);
         if c.out_sent == c.out.len() {
@@ -1001,8 +1058,12 @@ impl Endpoint {
         Ok(())
     }
 
-    /// The earliest deadline (transaction timers, idle incoming messages), if any.
-    /// Changes after every input, command and `transmit_done`.
+    /// The earliest deadline, if any: transaction timers, idle incoming messages,
+    /// stalled frames, passive binding timeouts and idle connections. It may be the
+    /// latest time the endpoint was given (already due) when a command without a time
+    /// (`add_connection`, `close_session`) started an idle timer: call
+    /// [`handle_timeout`](Self::handle_timeout) with the current time then. Changes after
+    /// every input, command and `transmit_done`.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         let mut best: Option<Instant> = None;
@@ -1018,9 +1079,26 @@ impl Endpoint {
                 }
             }
         }
+        let cfg = &self.cfg;
+        if self.idle_unstamped
+            && let Some(t) = self.last_now
+        {
+            consider(t); // an idle timer to start: call `handle_timeout` with the time
+        }
+        for c in self.conns.iter().flatten() {
+            if let Some(t) = c.idle_since {
+                consider(t + cfg.connection_idle_timeout);
+            }
+            if let Some(t) = c.last_rx.filter(|_| c.mid_frame()) {
+                consider(t + cfg.incoming_idle_timeout);
+            }
+        }
         for s in self.sessions.iter().flatten() {
+            if s.conn.is_none() {
+                consider(s.created + cfg.binding_timeout);
+            }
             for m in s.incoming.iter().filter(|m| m.active) {
-                consider(m.last + self.cfg.incoming_idle_timeout);
+                consider(m.last + cfg.incoming_idle_timeout);
             }
         }
         best
@@ -1029,6 +1107,42 @@ impl Endpoint {
     /// Runs every timer due at `now`. Calling it early or twice does nothing.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.generation += 1;
+        self.observe(now);
+        // Connections first: a stalled frame or an idle connection goes before the
+        // messages and sessions it would take with it.
+        let (idle, stall) = (
+            self.cfg.connection_idle_timeout,
+            self.cfg.incoming_idle_timeout,
+        );
+        for ci in 0..self.conns.len() {
+            let Some(c) = self.conns[ci].as_mut() else {
+                continue;
+            };
+            if c.last_rx.is_some_and(|t| t + stall <= now) && c.mid_frame() {
+                self.lose_connection(ci as u32, ConnectionError::Stalled);
+                continue;
+            }
+            if c.idle_since.is_some_and(|t| t + idle <= now) {
+                if c.busy() {
+                    c.idle_since = Some(now); // let it finish what it is writing
+                } else {
+                    self.lose_connection(ci as u32, ConnectionError::Idle);
+                }
+            }
+        }
+        let binding = self.cfg.binding_timeout;
+        for si in 0..self.sessions.len() {
+            if self.sessions[si]
+                .as_ref()
+                .is_some_and(|s| s.conn.is_none() && s.created + binding <= now)
+            {
+                self.fail_session(
+                    si,
+                    SessionError::BindingTimeout,
+                    StatusCode::REQUEST_TIMEOUT,
+                );
+            }
+        }
         for ci in 0..self.conns.len() {
             let ntx = self.conns[ci].as_ref().map_or(0, |c| c.txs.len());
             for i in 0..ntx {
@@ -1052,8 +1166,14 @@ impl Endpoint {
             let Some(s) = self.sessions[si].as_mut() else {
                 continue;
             };
-            for m in s.incoming.iter_mut().filter(|m| m.active) {
-                if m.last + idle <= now {
+            // The message whose chunk is streaming now is the connection's business.
+            let streaming = s
+                .conn
+                .and_then(|c| self.conns.get(c as usize)?.as_ref())
+                .filter(|c| c.cur.kind == CurKind::Send && c.cur.session == Some(si as u32))
+                .and_then(|c| c.cur.slot);
+            for (i, m) in s.incoming.iter_mut().enumerate() {
+                if m.active && streaming != Some(i) && m.last + idle <= now {
                     m.active = false;
                     self.events.push_back(Event::MessageAborted {
                         session: SessionId(si as u32),
@@ -1187,10 +1307,12 @@ impl Endpoint {
         let binding = m.is_binding();
         self.free_out(slot);
         if binding {
-            self.events.push_back(Event::SessionFailed {
-                session,
-                reason: SessionError::Rejected(status),
-            });
+            // The peer refused the session (e.g. 481, R4975-208): it is over.
+            self.fail_session(
+                session.0 as usize,
+                SessionError::Rejected(status),
+                StatusCode::SESSION_DOES_NOT_EXIST,
+            );
         } else {
             self.events.push_back(Event::MessageFailed {
                 session,
@@ -1263,40 +1385,82 @@ impl Endpoint {
             reason,
         });
         for si in 0..self.sessions.len() {
-            let Some(s) = self.sessions[si].as_mut() else {
+            if self.sessions[si]
+                .as_ref()
+                .is_some_and(|s| s.conn == Some(conn))
+            {
+                self.fail_session(
+                    si,
+                    SessionError::ConnectionLost(reason),
+                    StatusCode::SESSION_DOES_NOT_EXIST,
+                );
+            }
+        }
+    }
+
+    /// Fails session `si` for good (R4975-033/034: re-create it after new SDP): aborts
+    /// its incoming messages, emits `SessionFailed`, fails its outgoing messages with a
+    /// local `status`, and starts the idle timer of its connection if it was the last.
+    fn fail_session(&mut self, si: usize, reason: SessionError, status: StatusCode) {
+        let Some(s) = self.sessions.get_mut(si).and_then(Option::take) else {
+            return;
+        };
+        for m in s.incoming.iter().filter(|m| m.active) {
+            self.events.push_back(Event::MessageAborted {
+                session: SessionId(si as u32),
+                message: m.id,
+                reason: AbortReason::SessionEnded,
+            });
+        }
+        self.events.push_back(Event::SessionFailed {
+            session: SessionId(si as u32),
+            reason,
+        });
+        for o in 0..self.outs.len() {
+            let Some(m) = self.outs[o].msg.as_ref() else {
                 continue;
             };
-            if s.conn != Some(conn) {
-                continue;
-            }
-            s.conn = None;
-            for m in s.incoming.iter_mut().filter(|m| m.active) {
-                m.active = false;
-                self.events.push_back(Event::MessageAborted {
-                    session: SessionId(si as u32),
-                    message: m.id,
-                    reason: AbortReason::SessionEnded,
-                });
-            }
-            self.events.push_back(Event::SessionFailed {
-                session: SessionId(si as u32),
-                reason: SessionError::ConnectionLost(reason),
-            });
-            for o in 0..self.outs.len() {
-                let Some(m) = self.outs[o].msg.as_ref() else {
-                    continue;
-                };
-                if m.session as usize == si {
-                    let id = m.id;
-                    if m.is_binding() {
-                        self.free_out(o);
-                    } else {
-                        self.fail_out(o, id, StatusCode::SESSION_DOES_NOT_EXIST, true);
-                    }
+            if m.session as usize == si {
+                let id = m.id;
+                if m.is_binding() {
+                    self.free_out(o);
+                } else {
+                    self.fail_out(o, id, status, true);
                 }
             }
-            // The session is failed for good (R4975-033/034): re-create it after new SDP.
-            self.sessions[si] = None;
+        }
+        if let Some(c) = s.conn {
+            self.refresh_idle(c);
+        }
+    }
+
+    /// Remembers `now` as the latest time seen and starts the idle timers of
+    /// connections that became idle in calls without a time.
+    fn observe(&mut self, now: Instant) {
+        if self.idle_unstamped {
+            self.idle_unstamped = false;
+            for c in self.conns.iter_mut().flatten() {
+                if c.idle && c.idle_since.is_none() {
+                    c.idle_since = Some(now);
+                }
+            }
+        }
+        if self.last_now.is_none_or(|t| t < now) {
+            self.last_now = Some(now);
+        }
+    }
+
+    /// Starts the idle timer of connection `conn` if no session is bound to it any more
+    /// (R4975-039, P-17).
+    fn refresh_idle(&mut self, conn: u32) {
+        let bound = self.sessions.iter().flatten().any(|s| s.conn == Some(conn));
+        if let Some(c) = self.conns.get_mut(conn as usize).and_then(Option::as_mut)
+            && !bound
+            && !c.idle
+        {
+            c.idle = true;
+            c.idle_since = None;
+            self.idle_unstamped = true;
         }
     }
 

@@ -228,6 +228,8 @@ impl Endpoint {
             Some(_) => {}
             None => {
                 s.conn = Some(ci as u32);
+                c.idle = false;
+                c.idle_since = None;
                 self.events.push_back(Event::SessionBound {
                     session: SessionId(si),
                     connection: super::ConnectionId(ci as u32),
@@ -309,7 +311,34 @@ impl Endpoint {
             return;
         };
         if offset + len as u64 > max {
+            // Too large, learnt mid-chunk: stop the sender now with a failure REPORT
+            // `000 413` (R4975-161/206) instead of waiting for an end-line that may never
+            // come; the chunk's own response follows at its end.
             cur.verdict = Some(StatusCode::STOP_SENDING);
+            cur.slot = None;
+            let (policy, first) = (cur.policy, cur.start);
+            let Some(m) = self.sessions[si as usize]
+                .as_mut()
+                .map(|s| &mut s.incoming[slot])
+                .filter(|m| m.active && m.id == message)
+            else {
+                return;
+            };
+            m.active = false;
+            let total = m.len.or(m.declared);
+            self.events.push_back(Event::MessageAborted {
+                session: SessionId(si),
+                message,
+                reason: AbortReason::TooLarge,
+            });
+            if policy != super::ResponsePolicy::Never {
+                let range = ByteRange {
+                    start: first + 1,
+                    end: Some(offset.max(first)),
+                    total,
+                };
+                self.failure_report(ci, si as usize, message, range, StatusCode::STOP_SENDING);
+            }
             return;
         }
         let Some(m) = self.sessions[si as usize]
