@@ -347,3 +347,85 @@ fn perf4_timers_allocate_nothing() {
     });
     let _ = p.sb;
 }
+
+/// A hostile peer: `n` one-byte `+` chunks of one never-finished message, generated into
+/// a stack buffer (no allocation), each at offset `offset(i)`. Returns how many 200s and
+/// 413s came back and how many Data events were seen.
+fn tiny_chunk_flood(
+    ep: &mut Endpoint,
+    conn: ConnectionId,
+    now: Instant,
+    range: std::ops::Range<u64>,
+    offset: impl Fn(u64) -> u64,
+) -> (u64, u64, u64) {
+    use std::io::Write;
+    let (mut ok, mut too_large, mut data) = (0, 0, 0);
+    let mut buf = [0u8; 512];
+    for i in range {
+        let tid = 10_000_000 + i; // 8 digits: a valid, unique transaction id
+        let at = offset(i) + 1;
+        let len = {
+            let mut w = &mut buf[..];
+            write!(
+                w,
+                "MSRP t{tid} SEND\r\nTo-Path: {BOB}\r\nFrom-Path: {ALICE}\r\n\
+                 Message-ID: tinyflood\r\nByte-Range: {at}-{at}/*\r\n\
+                 Content-Type: text/plain\r\n\r\nx\r\n-------t{tid}+\r\n"
+            )
+            .unwrap();
+            512 - w.len()
+        };
+        let mut fed = 0;
+        while fed < len {
+            fed += ep.handle_input(conn, now, &buf[fed..len]).unwrap();
+            while let Some(ev) = ep.poll_event() {
+                if let Event::Data { body, .. } = ev {
+                    assert_eq!(ep.received_body(body), Some(&b"x"[..]));
+                    data += 1;
+                }
+            }
+            while let Some(out) = ep.poll_transmit(conn) {
+                let n = out.len();
+                ok += out.windows(7).filter(|w| w == b" 200 OK").count() as u64;
+                too_large += out.windows(5).filter(|w| w == b" 413 ").count() as u64;
+                ep.transmit_done(conn, now, n).unwrap();
+            }
+        }
+    }
+    (ok, too_large, data)
+}
+
+#[test]
+fn p35_hostile_200k_tiny_chunks_use_bounded_memory() {
+    // 200 000 one-byte chunks (the issue's "millions of tiny chunks", CI-sized): after
+    // warm-up nothing is allocated at all, so engine memory cannot grow with the flood;
+    // every chunk is answered. Then a flood of holes: beyond max_ranges disjoint ranges
+    // the message is refused with 413, still without allocating.
+    let now = origin();
+    let mut ep = Endpoint::new(Arc::new(cfg(9)));
+    let conn = ep.add_connection();
+    ep.add_session(
+        Uri::parse(BOB).unwrap(),
+        vec![Uri::parse(ALICE).unwrap()],
+        None,
+        now,
+    )
+    .unwrap();
+    let (ok, _, _) = tiny_chunk_flood(&mut ep, conn, now, 0..1000, |i| i);
+    assert_eq!(ok, 1000);
+    const N: u64 = 200_000;
+    let (allocs, (ok, too_large, data)) =
+        count(|| tiny_chunk_flood(&mut ep, conn, now, 1000..1000 + N, |i| i));
+    println!("allocations over {N} tiny chunks: {allocs}");
+    assert_eq!((ok, too_large, data), (N, 0, N));
+    assert_eq!(allocs, 0);
+    // Every other byte: each chunk opens a new hole.
+    let max_ranges = Config::default().limits.max_ranges as u64;
+    let (allocs, (ok, too_large, _)) =
+        count(|| tiny_chunk_flood(&mut ep, conn, now, 300_000..320_000, |i| 2 * i));
+    println!("allocations over 20000 hole-making chunks: {allocs} ({too_large} got 413)");
+    assert_eq!(allocs, 0);
+    assert_eq!(ok + too_large, 20_000);
+    // Each refusal forgets the message; the next chunk starts a fresh one with one range.
+    assert!(too_large >= 20_000 / (max_ranges + 1), "{ok} {too_large}");
+}
