@@ -373,3 +373,308 @@ proptest! {
         }
     }
 }
+
+/// One decoded frame of a byte stream: (start line, Byte-Range start, body, flag).
+fn frames(wire: &[u8]) -> Vec<(String, u64, Vec<u8>, msrp_proto::wire::Flag)> {
+    use msrp_proto::wire::{Decoder, Event as W};
+    let mut d = Decoder::default();
+    let mut out = Vec::new();
+    let mut rest = wire;
+    let mut cur: Option<(String, u64, Vec<u8>)> = None;
+    while !rest.is_empty() {
+        let (n, ev) = d.decode(rest).unwrap();
+        match ev {
+            W::Head(h) => {
+                let line = text(rest).lines().next().unwrap().to_owned();
+                let start = h.byte_range().map_or(1, |r| r.start);
+                cur = Some((line, start, Vec::new()));
+            }
+            W::Body(b) => cur.as_mut().unwrap().2.extend_from_slice(b),
+            W::End(f) => {
+                let (l, s, b) = cur.take().unwrap();
+                out.push((l, s, b, f));
+            }
+            _ => {}
+        }
+        rest = &rest[n..];
+    }
+    out
+}
+
+/// Answers the binding SEND Alice wrote (the first frame of `out`) with a 200.
+fn answer_binding(r: &mut Raw, out: &[u8]) {
+    let tid = text(out).split_whitespace().nth(1).unwrap().to_owned();
+    let ok =
+        format!("MSRP {tid} 200 OK\r\nTo-Path: {ALICE}\r\nFrom-Path: {BOB}\r\n-------{tid}$\r\n");
+    assert!(r.feed(ok.as_bytes()).is_empty());
+}
+
+fn alice_bound(cfg: Config) -> (Raw, msrp_proto::engine::SessionId) {
+    let mut r = Raw::new(cfg);
+    let s = r
+        .side
+        .ep
+        .add_session(sim::uri(ALICE), vec![sim::uri(BOB)], Some(r.conn), r.now)
+        .unwrap();
+    let out = r.flush();
+    answer_binding(&mut r, &out);
+    assert_eq!(r.side.ep.poll_timeout(), None);
+    r.side.events.clear();
+    (r, s)
+}
+
+#[test]
+fn r4975_096_partial_sender_runs_no_timer_and_reports_errors() {
+    use msrp_proto::wire::headers::FailureReport;
+    let (mut r, s) = alice_bound(sim::config(20));
+    let id = r
+        .side
+        .ep
+        .send_message(
+            s,
+            OutgoingMessage::whole("text/plain", Bytes::from_static(b"hello"))
+                .failure_report(FailureReport::Partial),
+        )
+        .unwrap();
+    let out = r.flush();
+    let t = text(&out);
+    assert!(t.contains("Failure-Report: partial\r\n"), "{t}");
+    assert!(
+        r.side
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::MessageSent { message, .. } if *message == id))
+    );
+    // No transaction timer for `partial` (R4975-096, P-01).
+    assert_eq!(r.side.ep.poll_timeout(), None);
+    let tid = t.split_whitespace().nth(1).unwrap().to_owned();
+    // An unexpected 200 is ignored; a non-recoverable error is reported to the user.
+    let ok =
+        format!("MSRP {tid} 200 OK\r\nTo-Path: {ALICE}\r\nFrom-Path: {BOB}\r\n-------{tid}$\r\n");
+    r.feed(ok.as_bytes());
+    assert!(
+        !r.side
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::MessageFailed { .. }))
+    );
+    let err = format!(
+        "MSRP {tid} 415 Unsupported\r\nTo-Path: {ALICE}\r\nFrom-Path: {BOB}\r\n-------{tid}$\r\n"
+    );
+    r.feed(err.as_bytes());
+    assert!(r.side.events.iter().any(|e| matches!(
+        e,
+        Event::MessageFailed { message, status: StatusCode(415), local: false, .. } if *message == id
+    )));
+}
+
+#[test]
+fn r4975_096_many_partial_chunks_never_stall_the_transaction_table() {
+    // `partial` chunks get no 200, so they must not hold transaction slots: two competing
+    // 40 KiB messages in 1 KiB chunks through a table of 4 slots.
+    use msrp_proto::wire::headers::FailureReport;
+    let mut cfg = small_chunks(21, 1024);
+    cfg.limits.max_outstanding_transactions = 4;
+    let (mut r, s) = alice_bound(cfg);
+    let mut ids = Vec::new();
+    for i in 0..2 {
+        let m = OutgoingMessage::whole("text/plain", Bytes::from(body(40_000, i)))
+            .failure_report(FailureReport::Partial);
+        ids.push(r.side.ep.send_message(s, m).unwrap());
+    }
+    let out = r.flush();
+    let f = frames(&out);
+    assert!(f.len() > 8, "{} chunks", f.len());
+    let total: usize = f.iter().map(|x| x.2.len()).sum();
+    assert_eq!(total, 80_000);
+    for id in ids {
+        assert!(
+            r.side
+                .events
+                .iter()
+                .any(|e| matches!(e, Event::MessageSent { message, .. } if *message == id))
+        );
+    }
+}
+
+#[test]
+fn r4975_082_083_body_containing_its_own_end_line_is_cut_and_continues() {
+    let (mut r, s) = alice_bound(sim::config(22));
+    let id = r
+        .side
+        .ep
+        .send_message(s, OutgoingMessage::pulled("text/plain", None))
+        .unwrap();
+    let first = vec![b'a'; 3000];
+    assert_eq!(r.side.ep.write_body(id, &first).unwrap(), 3000);
+    let out1 = r.flush();
+    let tid = text(&out1).split_whitespace().nth(1).unwrap().to_owned();
+    // The next piece holds the open chunk's own end-line, split over two writes so the
+    // collision straddles the scan boundary.
+    let evil = format!("xx\r\n-------{tid}$\r\nyy");
+    let (p1, p2) = evil.as_bytes().split_at(8);
+    let mut pieces = Vec::new();
+    for p in [p1, p2] {
+        assert_eq!(r.side.ep.write_body(id, p).unwrap(), p.len());
+        pieces.push(r.flush());
+    }
+    r.side.ep.end_body(id).unwrap();
+    let mut wire = out1;
+    for p in pieces {
+        wire.extend(p);
+    }
+    wire.extend(r.flush());
+    let f = frames(&wire);
+    assert!(f.len() >= 2, "{f:?}");
+    assert!(f[0].0.contains(&tid));
+    assert_eq!(
+        f[0].3,
+        msrp_proto::wire::Flag::More,
+        "cut with + before the collision"
+    );
+    assert!(
+        !f[1].0.contains(&tid),
+        "continued under a new transaction id"
+    );
+    // The receiver sees exactly the body that was written, ranges contiguous.
+    let mut whole = Vec::new();
+    for (_, start, b, _) in &f {
+        assert_eq!(*start as usize, whole.len() + 1);
+        whole.extend_from_slice(b);
+    }
+    let mut expect = first.clone();
+    expect.extend_from_slice(evil.as_bytes());
+    assert_eq!(text(&whole), text(&expect));
+    assert_eq!(f.last().unwrap().3, msrp_proto::wire::Flag::End);
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+#[test]
+fn r4975_029_030_sim_bindings_race_across_delayed_connections() {
+    // Four connections, each binding SEND delayed at random: every passive session is
+    // bound to the connection its own peer used, whatever order they arrive in.
+    let (sim, pairs) = Sim::multi(
+        40,
+        sim::config(40),
+        sim::config(41),
+        4,
+        Some((ms(1), ms(80))),
+    );
+    for (i, &(_, sb)) in pairs.iter().enumerate() {
+        assert_eq!(sim.b.ep.session_connection(sb), Some(sim.links[i].1));
+    }
+    let bound: Vec<_> = sim
+        .b
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::SessionBound { session, .. } => Some(*session),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(bound.len(), 4);
+}
+
+#[test]
+fn sim_reordering_across_connections_with_random_delays() {
+    // Messages sent in one order over several connections arrive in another: later
+    // messages on fast links overtake earlier ones on slow links. Every byte still
+    // arrives intact and every message is confirmed.
+    let (mut sim, pairs) = Sim::multi(
+        42,
+        small_chunks(42, 2048),
+        sim::config(43),
+        3,
+        Some((ms(0), ms(200))),
+    );
+    sim.max_split = 700;
+    let mut sent = Vec::new();
+    for round in 0..6 {
+        for (i, &(sa, _)) in pairs.iter().enumerate() {
+            let data = body(500 + 3000 * ((round + i) % 3), (round * 3 + i) as u8);
+            let m = OutgoingMessage::whole("text/plain", Bytes::from(data.clone())).success_report(
+                if round % 2 == 0 {
+                    SuccessReport::Yes
+                } else {
+                    SuccessReport::No
+                },
+            );
+            sent.push((sim.a.ep.send_message(sa, m).unwrap(), data));
+        }
+    }
+    sim.settle();
+    for (id, data) in &sent {
+        assert_eq!(sim.b.bodies[id].bytes(), &data[..]);
+        assert!(
+            sim.a
+                .events
+                .iter()
+                .any(|e| matches!(e, Event::MessageDelivered { message, .. } if message == id))
+        );
+    }
+    let arrived: Vec<_> = sim
+        .b
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::MessageReceived {
+                message,
+                bodiless: false,
+                ..
+            } => Some(*message),
+            _ => None,
+        })
+        .collect();
+    let order: Vec<_> = sent.iter().map(|s| s.0).collect();
+    assert_eq!(arrived.len(), order.len());
+    assert_ne!(
+        arrived, order,
+        "the delays reordered messages across connections"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, .. ProptestConfig::default() })]
+    #[test]
+    fn prop_delayed_multi_connection_transfers_arrive_intact(
+        seed in 0u64..10_000,
+        links in 1usize..4,
+        max_delay in 1u64..300,
+        chunk in 600usize..5000,
+        split in 1usize..3000,
+        sizes in proptest::collection::vec(0usize..12_000, 1..8),
+    ) {
+        let (mut sim, pairs) = Sim::multi(
+            seed,
+            small_chunks(seed, chunk),
+            sim::config(seed + 7),
+            links,
+            Some((ms(0), ms(max_delay))),
+        );
+        sim.max_split = split;
+        let mut sent = Vec::new();
+        for (k, &n) in sizes.iter().enumerate() {
+            // Both directions, spread over the sessions.
+            let (sa, sb) = pairs[k % links];
+            let data = body(n, k as u8);
+            let m = OutgoingMessage::whole("text/plain", Bytes::from(data.clone()));
+            if k % 3 == 2 {
+                sent.push((false, sim.b.ep.send_message(sb, m).unwrap(), data));
+            } else {
+                sent.push((true, sim.a.ep.send_message(sa, m).unwrap(), data));
+            }
+        }
+        sim.settle();
+        for (a_to_b, id, data) in &sent {
+            let (rx, tx) = if *a_to_b { (&sim.b, &sim.a) } else { (&sim.a, &sim.b) };
+            if !data.is_empty() {
+                prop_assert_eq!(rx.bodies[id].bytes(), &data[..]);
+            }
+            let delivered = tx.events.iter().any(|e| matches!(e, Event::MessageDelivered { message, .. } if message == id));
+            prop_assert!(delivered);
+        }
+    }
+}

@@ -28,8 +28,23 @@ pub struct Config {
     /// fails the message with a local 408. Default 30 s.
     pub transaction_timeout: Duration,
     /// An incoming message with no chunk for this long is dropped (digest P-35: a message
-    /// that never ends). Default 120 s.
+    /// that never ends), and a connection on which a frame stops arriving mid-way for
+    /// this long is lost with
+    /// [`ConnectionError::Stalled`](super::ConnectionError::Stalled) (the stream cannot
+    /// be resynchronised without the end-line). Default 120 s.
     pub incoming_idle_timeout: Duration,
+    /// How long a passive session waits for the peer's first request to bind a
+    /// connection (digest P-09; RFC 4976 uses 30 s for relays). Messages queued meanwhile
+    /// wait with it; when it passes, the session fails
+    /// ([`SessionError::BindingTimeout`](super::SessionError::BindingTimeout)) and they
+    /// fail with a local 408. Default 30 s.
+    pub binding_timeout: Duration,
+    /// A connection with no session bound (its last session ended, or nobody bound it
+    /// after it was added) and no traffic for this long is closed with
+    /// [`ConnectionError::Idle`](super::ConnectionError::Idle): the adapter then closes
+    /// the socket (R4975-039, digest P-17). A connection with sessions is never closed.
+    /// Default 30 s.
+    pub connection_idle_timeout: Duration,
     /// Media types accepted in SENDs (`*`, `type/*` or `type/subtype`, compared without
     /// parameters, case-insensitively). Default `["*"]`. Anything else gets 415.
     pub accept_types: Vec<String>,
@@ -52,6 +67,8 @@ impl Default for Config {
             send_buffer: 64 * 1024,
             transaction_timeout: Duration::from_secs(30),
             incoming_idle_timeout: Duration::from_secs(120),
+            binding_timeout: Duration::from_secs(30),
+            connection_idle_timeout: Duration::from_secs(30),
             accept_types: vec!["*".to_owned()],
             match_session_id_only: false,
             rng_seed: None,
@@ -69,7 +86,10 @@ pub struct EngineLimits {
     /// [`SendError::TooManyMessages`](super::SendError::TooManyMessages) beyond it.
     pub max_outgoing_messages: usize,
     /// Outstanding transactions (sent chunks awaiting a response) per connection. Default
-    /// 256. When full the scheduler stops opening chunks on that connection.
+    /// 256. When full the scheduler stops opening chunks on that connection. It also
+    /// bounds the received requests per connection whose responses are not written yet
+    /// (tracked to refuse concurrent duplicate transaction ids, digest P-44); when those
+    /// reach it the engine stops decoding input until the peer reads.
     pub max_outstanding_transactions: usize,
     /// Incomplete incoming messages per session. Default 16. A chunk of one more
     /// Message-ID is answered with 413 (digest P-35).
@@ -84,6 +104,10 @@ pub struct EngineLimits {
     /// 64 KiB. When reached the engine stops decoding input on that connection until
     /// the peer reads (back-pressure against floods of tiny chunks).
     pub max_pending_control: usize,
+    /// Completed incoming Message-IDs remembered per session (least recently seen
+    /// forgotten first) to flag duplicates (R4975-036, digest P-16) and to refuse further
+    /// chunks of a message the application rejected. Default 32; 0 disables both.
+    pub duplicate_window: usize,
 }
 
 impl Default for EngineLimits {
@@ -95,6 +119,7 @@ impl Default for EngineLimits {
             max_ranges: 32,
             max_message_size: 1 << 30,
             max_pending_control: 64 * 1024,
+            duplicate_window: 32,
         }
     }
 }

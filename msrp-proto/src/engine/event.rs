@@ -13,11 +13,17 @@ pub struct SessionId(pub(crate) u32);
 
 /// Where received body bytes are: pass it to
 /// [`Endpoint::received_body`](super::Endpoint::received_body) before the next mutation.
+///
+/// A reference carries the endpoint's mutation count from when its event was polled, so
+/// a stale one (used after `recv_buf`, a `handle_*` call, `transmit_done` or a connection
+/// change) reads as `None`, never as other bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BodyRef {
     pub(crate) conn: u32,
-    pub(crate) pos: u64,
     pub(crate) len: u32,
+    pub(crate) pos: u64,
+    /// The endpoint generation in which the reference is valid (set by `poll_event`).
+    pub(crate) generation: u64,
 }
 
 impl BodyRef {
@@ -47,6 +53,14 @@ pub enum ConnectionError {
     Malformed(ParseError),
     /// The application closed it ([`Endpoint::close_connection`](super::Endpoint::close_connection)).
     LocallyClosed,
+    /// It carried no session for
+    /// [`Config::connection_idle_timeout`](super::Config::connection_idle_timeout)
+    /// (R4975-039): close the socket.
+    Idle,
+    /// A frame stopped arriving mid-way for
+    /// [`Config::incoming_idle_timeout`](super::Config::incoming_idle_timeout) (a message
+    /// that never ends): without its end-line the stream cannot continue.
+    Stalled,
 }
 
 /// Why a session failed.
@@ -55,8 +69,12 @@ pub enum ConnectionError {
 pub enum SessionError {
     /// Its connection was lost (R4975-033).
     ConnectionLost(ConnectionError),
-    /// The peer answered the binding SEND with an error (e.g. 481).
+    /// The peer answered the binding SEND with an error (e.g. 481), or did not answer
+    /// it in time (408).
     Rejected(StatusCode),
+    /// A passive session was not bound by the peer's first request within
+    /// [`Config::binding_timeout`](super::Config::binding_timeout) (digest P-09).
+    BindingTimeout,
 }
 
 /// Why an incoming message was dropped before completion.
@@ -115,7 +133,10 @@ pub enum Event {
         max: usize,
     },
     /// Every byte of a message without positive feedback (`Success-Report: no` and
-    /// `Failure-Report: no`/`partial`) has been written to the transport.
+    /// `Failure-Report: no`/`partial`) has been written to the transport. With
+    /// `partial`, a [`Event::MessageFailed`] may still follow if the peer answers a chunk
+    /// with an error later (R4975-096); the written chunks are remembered for that until
+    /// the transaction table needs their entries.
     MessageSent {
         /// The session.
         session: SessionId,
@@ -157,6 +178,11 @@ pub enum Event {
         offset: u64,
         /// The bytes.
         body: BodyRef,
+        /// The Message-ID was already received complete in this session (R4975-036):
+        /// the same content again (a resend after a timeout, or a relay's duplicate).
+        /// Responses and REPORTs are sent as the headers require; do not show it to the
+        /// user without flagging it.
+        duplicate: bool,
     },
     /// Every byte of an incoming message has arrived (R4975-151/154); `len` is its
     /// length. A bodiless SEND is reported with `len` 0 and `bodiless: true`.
@@ -169,6 +195,10 @@ pub enum Event {
         len: u64,
         /// Whether it was a bodiless SEND (e.g. the binding SEND).
         bodiless: bool,
+        /// The Message-ID had already been received complete in this session
+        /// (R4975-036, see [`Event::Data`]). Always `false` for bodiless SENDs, which are
+        /// not remembered.
+        duplicate: bool,
     },
     /// An incoming message was dropped before it was complete.
     MessageAborted {
@@ -199,6 +229,12 @@ pub enum Error {
     /// The session URI is not a session URI (it needs a session-id) or the remote path
     /// is empty.
     BadSession,
+    /// A rejection needs an error status (4xx/5xx), not a success.
+    NotAnError,
+    /// The connection's queue of responses and REPORTs is full
+    /// ([`EngineLimits::max_pending_control`](super::EngineLimits::max_pending_control)):
+    /// write pending output first, then retry.
+    ControlQueueFull,
 }
 
 impl core::fmt::Display for Error {
@@ -210,6 +246,8 @@ impl core::fmt::Display for Error {
             Self::TooManyBytes => "more bytes than offered",
             Self::RecvBufferFull => "input buffer full",
             Self::BadSession => "invalid session URIs",
+            Self::NotAnError => "status is not an error",
+            Self::ControlQueueFull => "control queue full",
         })
     }
 }

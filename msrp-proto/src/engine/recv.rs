@@ -6,7 +6,7 @@ use std::time::Instant;
 use super::{
     AbortReason, ConnectionError, CurKind, Endpoint, Event, Session, SessionId, response_policy,
 };
-use crate::uri::path_iter;
+use crate::uri::{Uri, path_iter};
 use crate::wire::encode::{write_report, write_response_to};
 use crate::wire::headers::{ByteRange, Status, StatusCode, SuccessReport};
 use crate::wire::{Event as WireEvent, Flag, Head, MessageId, Method, TransactionId};
@@ -65,7 +65,7 @@ impl Endpoint {
             let Some(c) = self.conns.get_mut(ci).and_then(Option::as_mut) else {
                 return;
             };
-            if c.ctrl.len() >= max_ctrl {
+            if c.ctrl.len() >= max_ctrl || c.open_in.len() >= c.txs.len() {
                 return; // back-pressure: the peer is not reading our responses
             }
             let input = &c.in_buf[c.in_start..c.in_end];
@@ -121,6 +121,13 @@ impl Endpoint {
                                     } else if !cur.is_send {
                                         cur.kind = CurKind::Other;
                                         cur.verdict = Some(StatusCode::METHOD_NOT_UNDERSTOOD);
+                                    } else if cur
+                                        .tid
+                                        .is_some_and(|t| c.open_in.iter().any(|o| o.tid == t))
+                                    {
+                                        // A concurrent duplicate transaction id (P-44).
+                                        cur.kind = CurKind::Other;
+                                        cur.verdict = Some(StatusCode::BAD_REQUEST);
                                     } else {
                                         cur.kind = CurKind::Send;
                                         if cur.message.is_none() {
@@ -194,7 +201,7 @@ impl Endpoint {
                 Step::NeedMore => return,
                 Step::Error => {}
                 Step::Head => self.on_head(ci, now),
-                Step::Body { pos, len } => self.on_body(ci, pos, len),
+                Step::Body { pos, len } => self.on_body(ci, pos, len, now),
                 Step::End(flag) => self.on_end(ci, flag, now),
             }
         }
@@ -221,6 +228,8 @@ impl Endpoint {
             Some(_) => {}
             None => {
                 s.conn = Some(ci as u32);
+                c.idle = false;
+                c.idle_since = None;
                 self.events.push_back(Event::SessionBound {
                     session: SessionId(si),
                     connection: super::ConnectionId(ci as u32),
@@ -250,11 +259,20 @@ impl Endpoint {
             Some(i) => i,
             None => match s.incoming.iter().position(|m| !m.active) {
                 Some(i) => {
+                    let seen = s.done_index(id).map(|d| s.done[d]);
+                    if let Some(st) = seen.and_then(|d| d.rejected) {
+                        // The application rejected this message: refuse its chunks.
+                        cur.verdict = Some(st);
+                        return;
+                    }
                     let m = &mut s.incoming[i];
                     m.active = true;
                     m.id = id;
                     m.ranges.clear();
                     m.len = None;
+                    m.policy = cur.policy;
+                    m.declared = None;
+                    m.duplicate = seen.is_some();
                     // The first chunk's Success-Report governs (P-22).
                     m.success_report = if cur.report_ns == 1 {
                         SuccessReport::Yes
@@ -270,11 +288,15 @@ impl Endpoint {
                 }
             },
         };
-        s.incoming[slot].last = now;
+        let m = &mut s.incoming[slot];
+        m.last = now;
+        if let Some(t) = cur.range.and_then(|r| r.total) {
+            m.declared = Some(t);
+        }
         cur.slot = Some(slot);
     }
 
-    fn on_body(&mut self, ci: usize, pos: u64, len: usize) {
+    fn on_body(&mut self, ci: usize, pos: u64, len: usize, now: Instant) {
         let max = self.cfg.limits.max_message_size;
         let Some(c) = self.conns[ci].as_mut() else {
             return;
@@ -282,25 +304,63 @@ impl Endpoint {
         let cur = &mut c.cur;
         let offset = cur.start + cur.received;
         cur.received += len as u64;
-        if cur.kind != CurKind::Send || cur.verdict.is_some() || cur.slot.is_none() {
+        if cur.kind != CurKind::Send || cur.verdict.is_some() {
             return;
         }
-        if offset + len as u64 > max {
-            cur.verdict = Some(StatusCode::STOP_SENDING);
-            return;
-        }
-        let (Some(si), Some(message)) = (cur.session, cur.message) else {
+        let (Some(si), Some(message), Some(slot)) = (cur.session, cur.message, cur.slot) else {
             return;
         };
+        if offset + len as u64 > max {
+            // Too large, learnt mid-chunk: stop the sender now with a failure REPORT
+            // `000 413` (R4975-161/206) instead of waiting for an end-line that may never
+            // come; the chunk's own response follows at its end.
+            cur.verdict = Some(StatusCode::STOP_SENDING);
+            cur.slot = None;
+            let (policy, first) = (cur.policy, cur.start);
+            let Some(m) = self.sessions[si as usize]
+                .as_mut()
+                .map(|s| &mut s.incoming[slot])
+                .filter(|m| m.active && m.id == message)
+            else {
+                return;
+            };
+            m.active = false;
+            let total = m.len.or(m.declared);
+            self.events.push_back(Event::MessageAborted {
+                session: SessionId(si),
+                message,
+                reason: AbortReason::TooLarge,
+            });
+            if policy != super::ResponsePolicy::Never {
+                let range = ByteRange {
+                    start: first + 1,
+                    end: Some(offset.max(first)),
+                    total,
+                };
+                self.failure_report(ci, si as usize, message, range, StatusCode::STOP_SENDING);
+            }
+            return;
+        }
+        let Some(m) = self.sessions[si as usize]
+            .as_mut()
+            .map(|s| &mut s.incoming[slot])
+            .filter(|m| m.active && m.id == message)
+        else {
+            return;
+        };
+        // A long chunk is activity too: only a silent message goes idle.
+        m.last = now;
         self.events.push_back(Event::Data {
             session: SessionId(si),
             message,
             offset,
             body: super::BodyRef {
                 conn: ci as u32,
-                pos,
                 len: len as u32,
+                pos,
+                generation: 0,
             },
+            duplicate: m.duplicate,
         });
     }
 
@@ -351,10 +411,16 @@ impl Endpoint {
                 message: id,
                 len: 0,
                 bodiless: true,
+                duplicate: false,
             });
             return self.respond(ci, None);
         };
+        let window = self.cfg.limits.duplicate_window;
         let m = &mut s.incoming[slot];
+        if !m.active || m.id != id {
+            // Rejected or dropped while this chunk was streaming.
+            return self.respond(ci, None);
+        }
         let end = cur.start + cur.received;
         if m.ranges.insert(cur.start, end).is_err() {
             m.active = false;
@@ -383,11 +449,22 @@ impl Endpoint {
         let wants_report = m.success_report == SuccessReport::Yes;
         if let Some(len) = report {
             m.active = false;
+            let (duplicate, policy) = (m.duplicate, m.policy);
+            s.remember(
+                super::Done {
+                    id,
+                    len,
+                    policy,
+                    rejected: None,
+                },
+                window,
+            );
             self.events.push_back(Event::MessageReceived {
                 session,
                 message: id,
                 len,
                 bodiless: false,
+                duplicate,
             });
         }
         self.respond(ci, None);
@@ -416,7 +493,7 @@ impl Endpoint {
             None => path_iter(&cur.to).next().and_then(Result::ok),
         };
         let Some(own) = own else { return };
-        write_response_to(
+        if write_response_to(
             &mut c.ctrl,
             tid.as_str(),
             cur.is_send,
@@ -424,7 +501,14 @@ impl Endpoint {
             status,
             None,
             own,
-        );
+        ) && c.open_in.len() < c.txs.len()
+        {
+            c.open_in.push(super::InTx {
+                tid,
+                end: c.ctrl.len() as u64,
+                in_out: false,
+            });
+        }
     }
 
     /// A success REPORT for a whole message (R4975-127/129): To-Path = the request's full
@@ -449,6 +533,34 @@ impl Endpoint {
         );
     }
 
+    /// A failure REPORT (R4975-136/137) about message `id` of session `si`: To-Path = the
+    /// session's remote path, From-Path = our URI, `Status: 000 <status>`.
+    pub(super) fn failure_report(
+        &mut self,
+        ci: usize,
+        si: usize,
+        id: MessageId,
+        range: ByteRange,
+        status: StatusCode,
+    ) {
+        let tid = TransactionId::generate(&mut *self.rng);
+        let (Some(c), Some(s)) = (
+            self.conns.get_mut(ci).and_then(Option::as_mut),
+            self.sessions.get(si).and_then(Option::as_ref),
+        ) else {
+            return;
+        };
+        write_report(
+            &mut c.ctrl,
+            tid.as_str(),
+            s.remote.iter().map(Uri::as_ref),
+            s.local.as_ref(),
+            id.as_str(),
+            Some(range),
+            &Status::msrp(status),
+        );
+    }
+
     fn on_response(&mut self, ci: usize) {
         let Some(c) = self.conns[ci].as_mut() else {
             return;
@@ -464,17 +576,34 @@ impl Endpoint {
             if !tx.expect_response {
                 return; // an unexpected 200 to `partial` (P-01)
             }
-            c.txs[i] = None;
-            c.tx_count -= 1;
+            c.drop_tx(i);
             if let Some(m) = self.outs[tx.slot as usize].msg.as_mut()
                 && m.id == tx.message
             {
                 m.open_tx = m.open_tx.saturating_sub(1);
                 self.check_out(tx.slot as usize);
             }
-        } else {
+        } else if self.outs[tx.slot as usize]
+            .msg
+            .as_ref()
+            .is_some_and(|m| m.id == tx.message)
+        {
             // Any error stops the whole Message-ID (P-13, R4975-162).
             self.fail_out(tx.slot as usize, tx.message, status, false);
+        } else if tx.lingering {
+            // A `partial` message already written (and reported sent): its error still
+            // reaches the user (R4975-096), once.
+            for j in 0..c.txs.len() {
+                if c.txs[j].is_some_and(|t| t.lingering && t.message == tx.message) {
+                    c.drop_tx(j);
+                }
+            }
+            self.events.push_back(Event::MessageFailed {
+                session: SessionId(tx.session),
+                message: tx.message,
+                status,
+                local: false,
+            });
         }
     }
 

@@ -49,6 +49,11 @@ impl Endpoint {
                     self.requeue_front(ci, open.slot);
                     continue;
                 }
+                let base = c.out_base + c.out.len() as u64;
+                for t in c.open_in.iter_mut().filter(|t| !t.in_out) {
+                    t.end += base;
+                    t.in_out = true;
+                }
                 c.out.extend_from_slice(&c.ctrl);
                 c.ctrl.clear();
                 continue;
@@ -303,15 +308,17 @@ impl Endpoint {
         let tx = Tx {
             tid: open.tid,
             slot: open.slot,
+            session: m.session,
             message: open.message,
             end_pos: c.out_base + c.out.len() as u64,
             flushed: false,
             expect_response: expect,
             keep: m.failure_report == FailureReport::Partial,
+            lingering: false,
             last_chunk: last,
             deadline: None,
         };
-        if let Some(free) = c.txs.iter().position(Option::is_none) {
+        if let Some(free) = c.free_tx_entry() {
             c.txs[free] = Some(tx);
             c.tx_count += 1;
         }

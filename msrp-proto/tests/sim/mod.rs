@@ -1,8 +1,10 @@
 //! A deterministic two-endpoint simulation: an in-memory network with a virtual clock,
-//! random read splits and per-link delivery, plus a raw peer for byte-level tests.
+//! random read splits, several connections per endpoint and (optionally) random
+//! per-piece delays that keep order within a connection but reorder across connections,
+//! plus a raw peer for byte-level tests.
 #![allow(dead_code, unreachable_pub)]
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -105,6 +107,9 @@ impl Side {
     }
 }
 
+/// Pieces on the wire in one direction of one connection: (arrival, bytes).
+pub type Wire = VecDeque<(Instant, Vec<u8>)>;
+
 pub struct Sim {
     pub now: Instant,
     pub a: Side,
@@ -114,6 +119,12 @@ pub struct Sim {
     pub rng: SeededRandom,
     /// Largest piece moved per write/read (random 1..=max_split).
     pub max_split: usize,
+    /// With `Some((min, max))`, each written piece reaches the other side after a random
+    /// delay in `[min, max]` of virtual time. Order within a connection is kept (TCP);
+    /// across connections pieces overtake each other.
+    pub delay: Option<(Duration, Duration)>,
+    /// Pieces on the wire per link: `[a → b, b → a]`, each (arrival, bytes).
+    pub in_flight: Vec<[Wire; 2]>,
 }
 
 impl Sim {
@@ -125,6 +136,8 @@ impl Sim {
             links: Vec::new(),
             rng: SeededRandom::new(seed),
             max_split: 4096,
+            delay: None,
+            in_flight: Vec::new(),
         }
     }
 
@@ -132,7 +145,42 @@ impl Sim {
         let ca = self.a.ep.add_connection();
         let cb = self.b.ep.add_connection();
         self.links.push((ca, cb));
+        self.in_flight.push([VecDeque::new(), VecDeque::new()]);
         self.links.len() - 1
+    }
+
+    /// Alice (side a) active and Bob (side b) passive on `n` connections, one session
+    /// pair per connection. Bob's sessions accept the first request on any connection
+    /// (R4975-029/030), so with delays the bindings race each other.
+    pub fn multi(
+        seed: u64,
+        cfg_a: Config,
+        cfg_b: Config,
+        n: usize,
+        delay: Option<(Duration, Duration)>,
+    ) -> (Self, Vec<(SessionId, SessionId)>) {
+        let mut sim = Self::new(seed, cfg_a, cfg_b);
+        sim.delay = delay;
+        let now = sim.now;
+        let mut pairs = Vec::new();
+        for i in 0..n {
+            let link = sim.connect();
+            let alice = uri(&format!("msrp://alicepc.example.com:7777/alice{i:04}x;tcp"));
+            let bob = uri(&format!("msrp://bob.example.com:8888/bob{i:04}xyz;tcp"));
+            let sb = sim
+                .b
+                .ep
+                .add_session(bob.clone(), vec![alice.clone()], None, now)
+                .unwrap();
+            let sa = sim
+                .a
+                .ep
+                .add_session(alice, vec![bob], Some(sim.links[link].0), now)
+                .unwrap();
+            pairs.push((sa, sb));
+        }
+        sim.settle();
+        (sim, pairs)
     }
 
     /// Alice (side a) active on link 0, Bob (side b) passive.
@@ -161,6 +209,9 @@ impl Sim {
 
     /// Moves bytes over every link once in each direction; true if anything happened.
     pub fn step(&mut self) -> bool {
+        if self.delay.is_some() {
+            return self.step_delayed();
+        }
         let mut any = self.a.drain_events() | self.b.drain_events();
         for i in 0..self.links.len() {
             let (ca, cb) = self.links[i];
@@ -197,6 +248,81 @@ impl Sim {
         any
     }
 
+    /// `step` with delays: writes go onto the wire with an arrival time, arrivals due
+    /// now are read.
+    fn step_delayed(&mut self) -> bool {
+        let (lo, hi) = self.delay.expect("delayed");
+        let mut any = self.a.drain_events() | self.b.drain_events();
+        for i in 0..self.links.len() {
+            let (ca, cb) = self.links[i];
+            for dir in 0..2 {
+                let (from, to, cf, ct) = if dir == 0 {
+                    (&mut self.a, &mut self.b, ca, cb)
+                } else {
+                    (&mut self.b, &mut self.a, cb, ca)
+                };
+                // Write: the piece is on the wire, arriving after a random delay but
+                // never before the previous piece of this connection.
+                if let Some(out) = from.ep.poll_transmit(cf) {
+                    let m = self.max_split.max(1) as u64;
+                    let n = (1 + (self.rng.next_u64() % m) as usize).min(out.len());
+                    let piece = out[..n].to_vec();
+                    from.ep.transmit_done(cf, self.now, n).unwrap();
+                    from.wrote.entry(cf).or_default().extend_from_slice(&piece);
+                    let span = (hi - lo).as_micros() as u64;
+                    let d = lo + Duration::from_micros(self.rng.next_u64() % (span + 1));
+                    let q = &mut self.in_flight[i][dir];
+                    let at = q.back().map_or(self.now + d, |b| b.0.max(self.now + d));
+                    q.push_back((at, piece));
+                    any = true;
+                    from.drain_events();
+                }
+                // Read what has arrived.
+                let q = &mut self.in_flight[i][dir];
+                while let Some((at, piece)) = q.front_mut() {
+                    if *at > self.now {
+                        break;
+                    }
+                    let Ok(taken) = to.ep.handle_input(ct, self.now, piece) else {
+                        q.clear(); // the connection is gone at the receiver
+                        break;
+                    };
+                    if taken == 0 {
+                        to.drain_events();
+                        break;
+                    }
+                    any = true;
+                    piece.drain(..taken);
+                    if piece.is_empty() {
+                        q.pop_front();
+                    }
+                    to.drain_events();
+                }
+            }
+        }
+        any
+    }
+
+    /// The earliest arrival still on the wire.
+    pub fn next_arrival(&self) -> Option<Instant> {
+        self.in_flight
+            .iter()
+            .flat_map(|l| l.iter().filter_map(|q| q.front().map(|p| p.0)))
+            .min()
+    }
+
+    /// With delays: runs, moving virtual time to each arrival, until the wire is empty
+    /// (engine timers only fire if an arrival is later than their deadline).
+    pub fn settle(&mut self) {
+        loop {
+            self.drive();
+            let Some(t) = self.next_arrival() else { return };
+            self.now = self.now.max(t);
+            self.a.ep.handle_timeout(self.now);
+            self.b.ep.handle_timeout(self.now);
+        }
+    }
+
     /// Runs until nothing moves (no time passes).
     pub fn drive(&mut self) {
         for _ in 0..10_000_000 {
@@ -211,10 +337,14 @@ impl Sim {
     pub fn run_until(&mut self, until: Instant) {
         loop {
             self.drive();
-            let next = [self.a.ep.poll_timeout(), self.b.ep.poll_timeout()]
-                .into_iter()
-                .flatten()
-                .min();
+            let next = [
+                self.a.ep.poll_timeout(),
+                self.b.ep.poll_timeout(),
+                self.next_arrival(),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
             match next {
                 Some(t) if t <= until => {
                     self.now = self.now.max(t);
