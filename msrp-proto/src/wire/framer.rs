@@ -684,10 +684,10 @@ fn scan_line(input: &[u8], from: usize, end: usize) -> LineScan {
     }
     while i < end {
         let c = input[i];
-        if c < 0x20 || c == 0x7f {
-            if let Some(r) = at(i) {
-                return r;
-            }
+        if (c < 0x20 || c == 0x7f)
+            && let Some(r) = at(i)
+        {
+            return r;
         }
         i += 1;
     }
