@@ -265,7 +265,8 @@ struct Conn {
     /// Where this connection's current traffic goes (back-pressure).
     feeds: Option<u32>,
     paused: bool,
-    probation: bool,
+    /// The probation timer, until a request succeeds (R4976-023).
+    probation: Option<(Instant, u64)>,
     auth_failures: u8,
 }
 
@@ -397,7 +398,7 @@ impl Relay {
             tx_count: 0,
             feeds: None,
             paused: false,
-            probation: false,
+            probation: None,
             auth_failures: 0,
         };
         match self.conns.iter().position(Option::is_none) {
@@ -417,10 +418,10 @@ impl Relay {
     pub fn add_connection(&mut self, now: Instant) -> ConnectionId {
         let c = self.alloc_conn(ConnState::Open, None);
         let epoch = self.conns[c as usize].as_ref().map_or(0, |c| c.epoch);
+        let key = self.add_timer(now + self.cfg.probation, Timer::Probation(c, epoch));
         if let Some(conn) = self.conns[c as usize].as_mut() {
-            conn.probation = true;
+            conn.probation = Some(key);
         }
-        self.add_timer(now + self.cfg.probation, Timer::Probation(c, epoch));
         ConnectionId(c)
     }
 
@@ -622,7 +623,7 @@ impl Relay {
                 Timer::Probation(c, epoch) => {
                     if self
                         .conn(c)
-                        .is_some_and(|x| x.epoch == epoch && x.probation)
+                        .is_some_and(|x| x.epoch == epoch && x.probation.is_some())
                     {
                         self.drop_conn(c, Some(CloseReason::Probation), now);
                     }
@@ -727,16 +728,25 @@ impl Relay {
             return;
         }
         s.sub = None;
-        self.end_piece(dest, sub.tid, Flag::More, true);
+        self.end_piece(dest, sub, Flag::More);
     }
 
     /// Writes a piece's end-line on `dest`, records its end for the timer, and lets
     /// queued frames out.
-    fn end_piece(&mut self, dest: u32, tid: TransactionId, flag: Flag, after_body: bool) {
+    fn end_piece(&mut self, dest: u32, sub: Sub, flag: Flag) {
+        let tid = sub.tid;
+        // P-03: a failure REPORT's range-end is what was actually forwarded.
+        if let Some(Tx {
+            kind: TxKind::Send { range, .. },
+            ..
+        }) = self.txs.get_mut(&(dest, tid))
+        {
+            range.end = Some(range.start + sub.bytes - 1);
+        }
         let Some(c) = self.conns.get_mut(dest as usize).and_then(Option::as_mut) else {
             return;
         };
-        write_end_line(&mut c.out, tid.as_str(), flag, after_body);
+        write_end_line(&mut c.out, tid.as_str(), flag, true);
         let end = c.out_base + c.out.len() as u64;
         c.unflushed.push_back((end, tid));
         c.owner = None;
@@ -762,12 +772,21 @@ impl Relay {
             });
         }
         // R4976-028: URIs issued over this connection die with it.
-        self.issued.retain(|_, i| i.owner != c);
+        let timers = &mut self.timers;
+        self.issued.retain(|_, i| {
+            if i.owner == c {
+                timers.remove(&i.timer);
+            }
+            i.owner != c
+        });
+        if let Some(key) = conn.probation {
+            self.timers.remove(&key);
+        }
         // Its own streamed piece, open on another connection, is aborted.
         if let Cur::Stream(s) = &conn.cur
             && let Some(sub) = s.sub
         {
-            self.end_piece(s.dest, sub.tid, Flag::Abort, true);
+            self.end_piece(s.dest, sub, Flag::Abort);
         }
         // Streams going to it stop (their source keeps reading and discards).
         for other in self.conns.iter_mut().flatten() {
@@ -836,8 +855,13 @@ impl Relay {
     }
 
     fn end_probation(&mut self, c: u32) {
-        if let Some(conn) = self.conns.get_mut(c as usize).and_then(Option::as_mut) {
-            conn.probation = false;
+        if let Some(key) = self
+            .conns
+            .get_mut(c as usize)
+            .and_then(Option::as_mut)
+            .and_then(|conn| conn.probation.take())
+        {
+            self.timers.remove(&key);
         }
     }
 
@@ -1300,7 +1324,7 @@ impl Relay {
             {
                 // The piece is full and more follows: end it, start another.
                 s.sub = None;
-                self.end_piece(s.dest, sub.tid, Flag::More, true);
+                self.end_piece(s.dest, sub, Flag::More);
                 continue;
             }
             if s.sub.is_none() {
@@ -1326,9 +1350,9 @@ impl Relay {
             s.done += n as u64;
             taken += n;
             if !d.waiting.is_empty() && sub.interruptible {
-                let tid = sub.tid;
+                let sub = *sub;
                 s.sub = None;
-                self.end_piece(s.dest, tid, Flag::More, true);
+                self.end_piece(s.dest, sub, Flag::More);
             }
         }
         taken
@@ -1437,7 +1461,7 @@ impl Relay {
     /// carrying the flag if no piece is open.
     fn end_stream(&mut self, src: u32, s: &mut Stream, flag: Flag) {
         if let Some(sub) = s.sub.take() {
-            self.end_piece(s.dest, sub.tid, flag, true);
+            self.end_piece(s.dest, sub, flag);
             return;
         }
         if s.done > 0 && flag == Flag::More {
