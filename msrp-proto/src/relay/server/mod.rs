@@ -33,7 +33,9 @@
 //!   until it expires (R4976-028/-029); it dies with that connection.
 //! * **Forwarding** (§6.4): the first To-Path URI must be a URI this relay issued, and
 //!   either the request comes from the connection that owns it (it then goes on toward
-//!   the next To-Path URI: a URI of ours again, or a connection reused or opened toward
+//!   the next To-Path URI: a URI of ours again; the connection that last sent toward the
+//!   owner from exactly that URI, which is how a relay-less peer that dialled us is
+//!   reached (R4976-005); or a connection reused or opened toward
 //!   `(scheme, host, port)`, P-17) or it goes to that owner's connection (R4976-033).
 //!   The relay pops its URI and pushes it onto From-Path (R4976-001), mints a new
 //!   transaction id per hop (R4976-034) and copies every other header in order.
@@ -282,6 +284,10 @@ struct Issued {
     owner: u32,
     owner_epoch: u64,
     timer: (Instant, u64),
+    /// The last connection that sent toward the owner, with the previous hop's URI
+    /// (From-Path[0]): outward requests to that URI go back over it (R4976-005), which
+    /// is how a relay-less peer that dialled us is reached.
+    peer: Option<(u32, u64, Uri)>,
 }
 
 /// What the first To-Path URI of a request is to us.
@@ -1119,11 +1125,30 @@ impl Relay {
                 }
                 Some((n, Target::Foreign)) => {
                     let n = *n;
-                    Some(self.connection_toward(&n))
+                    let known = first
+                        .session_id()
+                        .and_then(|sid| self.issued.get(sid))
+                        .and_then(|i| i.peer.as_ref())
+                        .filter(|(pc, pe, pu)| {
+                            pu.matches(&n) && self.conn(*pc).is_some_and(|c| c.epoch == *pe)
+                        })
+                        .map(|p| p.0);
+                    Some(known.unwrap_or_else(|| self.connection_toward(&n)))
                 }
                 _ => None,
             }
         } else if to.len() >= 2 {
+            let prev = head
+                .from_path()
+                .and_then(|mut p| p.next())
+                .and_then(Result::ok);
+            let epoch = self.conn(src).map_or(0, |c| c.epoch);
+            if let (Some(prev), Some(i)) = (
+                prev,
+                first.session_id().and_then(|sid| self.issued.get_mut(sid)),
+            ) {
+                i.peer = Some((src, epoch, prev.to_owned()));
+            }
             Some(owner)
         } else {
             None
@@ -1693,6 +1718,7 @@ impl Relay {
                 owner: src,
                 owner_epoch,
                 timer,
+                peer: None,
             },
         );
         self.push_frame(src, frame, None);
