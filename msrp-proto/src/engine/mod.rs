@@ -345,6 +345,8 @@ struct Cur {
     status: Option<StatusCode>,
     report_ns: u16,
     range: Option<crate::wire::headers::ByteRange>,
+    /// Stream position and length of the Content-Type value of the current head.
+    content_type: (u64, u32),
 }
 
 #[derive(Debug)]
@@ -449,6 +451,7 @@ impl Endpoint {
                 status: None,
                 report_ns: 0,
                 range: None,
+                content_type: (0, 0),
             },
             ctrl: Vec::with_capacity(
                 cfg.limits.max_pending_control + 2 * cfg.wire.max_header_bytes,
@@ -706,8 +709,9 @@ impl Endpoint {
         Ok(())
     }
 
-    /// The body bytes of an [`Event::Data`] just polled; `None` if the reference is stale
-    /// (a mutation happened since).
+    /// The body bytes of an [`Event::Data`] (or the Content-Type value of an
+    /// [`Event::MessageStarted`]) just polled; `None` if the reference is stale (a
+    /// mutation happened since).
     #[must_use]
     pub fn received_body(&self, body: BodyRef) -> Option<&[u8]> {
         let c = self.conns.get(body.conn as usize)?.as_ref()?;
@@ -1085,13 +1089,17 @@ impl Endpoint {
         }
     }
 
-    /// Drops consumed input, keeping bytes a queued [`Event::Data`] still points at.
+    /// Drops consumed input, keeping bytes a queued [`Event::Data`] or
+    /// [`Event::MessageStarted`] still points at.
     fn compact(&mut self, conn: u32) -> Result<(), Error> {
         let hold = self
             .events
             .iter()
             .filter_map(|e| match e {
                 Event::Data { body, .. } if body.conn == conn => Some(body.pos),
+                Event::MessageStarted { content_type, .. } if content_type.conn == conn => {
+                    Some(content_type.pos)
+                }
                 _ => None,
             })
             .min();

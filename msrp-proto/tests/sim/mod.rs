@@ -35,6 +35,8 @@ pub struct Side {
     pub pulls: HashMap<MessageId, (Vec<u8>, usize)>,
     /// Every byte this side wrote, per connection.
     pub wrote: HashMap<ConnectionId, Vec<u8>>,
+    /// Content-Type of each incoming message, from `MessageStarted`.
+    pub content_types: HashMap<MessageId, String>,
 }
 
 impl Side {
@@ -45,6 +47,7 @@ impl Side {
             bodies: HashMap::new(),
             pulls: HashMap::new(),
             wrote: HashMap::new(),
+            content_types: HashMap::new(),
         }
     }
 
@@ -66,6 +69,15 @@ impl Side {
                         .or_insert_with(|| Reassembly::new(1 << 30, 64))
                         .write(offset, &bytes)
                         .unwrap();
+                }
+                Event::MessageStarted {
+                    message,
+                    content_type,
+                    ..
+                } => {
+                    let ct = self.ep.received_body(content_type).expect("valid ref");
+                    let ct = String::from_utf8_lossy(ct).into_owned();
+                    assert!(self.content_types.insert(message, ct).is_none(), "twice");
                 }
                 Event::BodyWanted { message, max, .. } => {
                     if let Some((data, given)) = self.pulls.get_mut(&message) {
