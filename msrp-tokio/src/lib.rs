@@ -15,8 +15,8 @@
 //!   connection already dialled to the same target, or waits for the peer. Lower level:
 //!   [`connect`](Endpoint::connect) / [`connect_tls`](Endpoint::connect_tls) and
 //!   [`add_session`](Endpoint::add_session).
-//! * [`Session`] — [`send`](Session::send) a whole message (returns an [`Outgoing`] whose
-//!   [`outcome`](Outgoing::outcome) is the REPORT/200 result), [`send_reader`](Session::send_reader)
+//! * [`Session`] (sending through its cloneable [`Sender`] half) — [`send`](Sender::send) a whole message (returns an [`Outgoing`] whose
+//!   [`outcome`](Outgoing::outcome) is the REPORT/200 result), [`send_reader`](Sender::send_reader)
 //!   streams a body from any [`AsyncRead`] as the engine asks for it
 //!   (a file never sits in memory) with a progress callback, and
 //!   [`next_event`](Session::next_event) / [`poll_next_event`](Session::poll_next_event)
@@ -240,7 +240,11 @@ pub enum Outcome {
 pub enum SessionEvent {
     /// The session is bound to its connection (the peer's first request arrived, or our
     /// binding SEND got its 200).
-    Bound,
+    Bound {
+        /// Over TLS: the SHA-256 fingerprint of the peer's certificate, already verified
+        /// against the session's SDP fingerprints.
+        peer_fingerprint: Option<Fingerprint>,
+    },
     /// A new incoming message.
     MessageStarted {
         /// Its Message-ID.
@@ -459,11 +463,16 @@ impl Endpoint {
         g.settle();
         g.kick_session(id);
         drop(g);
-        Ok(Session {
+        let inner = SessionInner {
             endpoint: self.clone(),
             id,
             token,
             local,
+        };
+        Ok(Session {
+            sender: Sender {
+                inner: Arc::new(inner),
+            },
             rx,
         })
     }
@@ -558,42 +567,108 @@ const GONE: Outcome = Outcome::Failed {
     local: true,
 };
 
-/// One MSRP session. Dropping it closes it (requests for it then get 481).
+/// One MSRP session: its events, and (through [`Deref`](core::ops::Deref) to [`Sender`])
+/// its sending methods. The session closes (requests for it then get 481) when it and
+/// every [`Sender`] cloned from it are dropped.
 pub struct Session {
+    sender: Sender,
+    rx: mpsc::UnboundedReceiver<Item>,
+}
+
+/// The sending half of a [`Session`], cheap to clone: send from one task while another
+/// reads the session's events.
+#[derive(Clone)]
+pub struct Sender {
+    inner: Arc<SessionInner>,
+}
+
+struct SessionInner {
     endpoint: Endpoint,
     id: SessionId,
     token: u64,
     local: Uri,
-    rx: mpsc::UnboundedReceiver<Item>,
 }
 
 impl core::fmt::Debug for Session {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.sender.fmt(f)
+    }
+}
+
+impl core::fmt::Debug for Sender {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Session")
-            .field("id", &self.id)
-            .field("local", &self.local)
+            .field("id", &self.inner.id)
+            .field("local", &self.inner.local)
             .finish_non_exhaustive()
     }
 }
 
+impl core::ops::Deref for Session {
+    type Target = Sender;
+    fn deref(&self) -> &Sender {
+        &self.sender
+    }
+}
+
 impl Session {
+    /// A sending handle usable while this `Session` polls events.
+    #[must_use]
+    pub fn sender(&self) -> Sender {
+        self.sender.clone()
+    }
+
+    /// The next event; `None` once the session failed or the endpoint closed.
+    pub async fn next_event(&mut self) -> Option<SessionEvent> {
+        std::future::poll_fn(|cx| self.poll_next_event(cx)).await
+    }
+
+    /// Polls for the next event (the `Stream` shape: wrap it in any `Stream` adapter).
+    pub fn poll_next_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<SessionEvent>> {
+        self.rx.poll_recv(cx).map(|item| {
+            item.map(|Item { event, credit }| {
+                if let Some((w, n)) = credit {
+                    w.release(n);
+                }
+                event
+            })
+        })
+    }
+
+    /// Closes the session (same as dropping it and its senders).
+    pub fn close(self) {}
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.rx.close();
+        while let Ok(item) = self.rx.try_recv() {
+            if let Some((w, n)) = item.credit {
+                w.release(n);
+            }
+        }
+    }
+}
+
+impl Sender {
     /// The engine's id of this session.
     #[must_use]
     pub fn id(&self) -> SessionId {
-        self.id
+        self.inner.id
     }
 
     /// Our URI in this session.
     #[must_use]
     pub fn local_uri(&self) -> &Uri {
-        &self.local
+        &self.inner.local
+    }
+
+    fn shared(&self) -> &Arc<Shared> {
+        self.inner.endpoint.shared()
     }
 
     fn live(&self, g: &shared::Inner) -> Result<(), Error> {
-        match g.sessions.get(&self.id) {
-            Some(r) if r.token == self.token => Ok(()),
-            _ => Err(Error::SessionGone),
-        }
+        self.inner.live(g)
     }
 
     /// Sends a whole message (`Failure-Report: yes`, `Success-Report: no`).
@@ -615,12 +690,13 @@ impl Session {
     /// The session is gone or too many messages are in flight.
     pub fn send_message(&self, msg: OutgoingMessage) -> Result<Outgoing, Error> {
         let (tx, done) = oneshot::channel();
-        let mut g = self.endpoint.shared().lock();
+        let mut g = self.shared().lock();
         self.live(&g)?;
-        let id = g.engine.send_message(self.id, msg)?;
-        g.outgoing.insert(id, OutRoute::new(self.id, None, tx));
+        let id = g.engine.send_message(self.inner.id, msg)?;
+        g.outgoing
+            .insert(id, OutRoute::new(self.inner.id, None, tx));
         g.settle();
-        g.kick_session(self.id);
+        g.kick_session(self.inner.id);
         Ok(Outgoing { id, done })
     }
 
@@ -639,13 +715,13 @@ impl Session {
     ) -> Result<Outcome, Error> {
         let wake = Arc::new(Notify::new());
         let (tx, done) = oneshot::channel();
-        let shared = self.endpoint.shared();
+        let shared = self.shared();
         let id = {
             let mut g = shared.lock();
             self.live(&g)?;
-            let id = g.engine.send_message(self.id, msg)?;
+            let id = g.engine.send_message(self.inner.id, msg)?;
             g.outgoing
-                .insert(id, OutRoute::new(self.id, Some(wake.clone()), tx));
+                .insert(id, OutRoute::new(self.inner.id, Some(wake.clone()), tx));
             g.settle();
             id
         };
@@ -669,7 +745,7 @@ impl Session {
                     let _ = g.engine.abort_message(id);
                     g.outgoing.remove(&id);
                     g.settle();
-                    g.kick_session(self.id);
+                    g.kick_session(self.inner.id);
                     return Err(Error::Io(e));
                 }
             };
@@ -683,7 +759,7 @@ impl Session {
                 g.engine.write_body(id, &buf[..n]).map(drop)
             };
             g.settle();
-            g.kick_session(self.id);
+            g.kick_session(self.inner.id);
             drop(g);
             given += n as u64;
             progress(given);
@@ -693,29 +769,18 @@ impl Session {
         }
         Ok(done.await.unwrap_or(GONE))
     }
-
-    /// The next event; `None` once the session failed or the endpoint closed.
-    pub async fn next_event(&mut self) -> Option<SessionEvent> {
-        std::future::poll_fn(|cx| self.poll_next_event(cx)).await
-    }
-
-    /// Polls for the next event (the `Stream` shape: wrap it in any `Stream` adapter).
-    pub fn poll_next_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<SessionEvent>> {
-        self.rx.poll_recv(cx).map(|item| {
-            item.map(|Item { event, credit }| {
-                if let Some((w, n)) = credit {
-                    w.release(n);
-                }
-                event
-            })
-        })
-    }
-
-    /// Closes the session (same as dropping it).
-    pub fn close(self) {}
 }
 
-impl Drop for Session {
+impl SessionInner {
+    fn live(&self, g: &shared::Inner) -> Result<(), Error> {
+        match g.sessions.get(&self.id) {
+            Some(r) if r.token == self.token => Ok(()),
+            _ => Err(Error::SessionGone),
+        }
+    }
+}
+
+impl Drop for SessionInner {
     fn drop(&mut self) {
         let mut g = self.endpoint.shared().lock();
         if self.live(&g).is_ok() {
@@ -723,12 +788,6 @@ impl Drop for Session {
             let _ = g.engine.close_session(self.id);
             g.outgoing.retain(|_, r| r.session != self.id);
             g.settle();
-        }
-        drop(g);
-        while let Ok(item) = self.rx.try_recv() {
-            if let Some((w, n)) = item.credit {
-                w.release(n);
-            }
         }
     }
 }

@@ -18,7 +18,7 @@ use bytes::Bytes;
 use msrp_proto::engine::{
     self, ConnectionError, ConnectionId, Event as EngineEvent, SessionError, SessionId,
 };
-use msrp_proto::tls::{Fingerprint, FingerprintSet, LocalCertificate, TlsError};
+use msrp_proto::tls::{Fingerprint, FingerprintSet, HashAlgorithm, LocalCertificate, TlsError};
 use msrp_proto::wire::MessageId;
 use tokio::sync::{Notify, mpsc, oneshot};
 
@@ -425,7 +425,7 @@ impl Inner {
                     ?session,
                     "TLS peer certificate does not match this session's SDP fingerprints"
                 );
-                let presented = Fingerprint::of_der(msrp_proto::tls::HashAlgorithm::Sha256, der);
+                let presented = Fingerprint::of_der(HashAlgorithm::Sha256, der);
                 self.emit(
                     session,
                     SessionEvent::SessionFailed(SessionFailure::Tls(
@@ -443,7 +443,8 @@ impl Inner {
                 return;
             }
         }
-        self.emit(session, SessionEvent::Bound);
+        let peer_fingerprint = peer.map(|der| Fingerprint::of_der(HashAlgorithm::Sha256, der));
+        self.emit(session, SessionEvent::Bound { peer_fingerprint });
     }
 
     fn finish(

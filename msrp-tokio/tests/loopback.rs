@@ -232,7 +232,7 @@ async fn peer_closing_the_connection_fails_the_session() {
     // Wait until bound, then close Bob's endpoint entirely.
     loop {
         match tokio::time::timeout(LIMIT, sa.next_event()).await.unwrap() {
-            Some(SessionEvent::Bound) => break,
+            Some(SessionEvent::Bound { .. }) => break,
             Some(_) => {}
             None => panic!("ended"),
         }
