@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use msrp_proto::engine::{AbortReason, Config, Event, OutgoingMessage, SessionError};
+use msrp_proto::wire::MessageId;
 use msrp_proto::wire::headers::{StatusCode, SuccessReport};
 use proptest::prelude::*;
 use sim::{ALICE, BOB, Raw, Sim, send, text};
@@ -677,4 +678,36 @@ proptest! {
             prop_assert!(delivered);
         }
     }
+}
+
+#[test]
+fn message_started_carries_content_type_once() {
+    let (mut sim, sa, _) = Sim::pair(11, small_chunks(7, 4096), sim::config(12));
+    let data = body(30_000, 5);
+    let id = sim
+        .a
+        .send_pulled(sa, "application/octet-stream", data, true);
+    let id2 = sim
+        .a
+        .ep
+        .send_message(
+            sa,
+            OutgoingMessage::whole("text/plain;charset=utf-8", Bytes::from_static(b"hi")),
+        )
+        .unwrap();
+    sim.drive();
+    assert_eq!(sim.b.content_types[&id], "application/octet-stream");
+    assert_eq!(sim.b.content_types[&id2], "text/plain;charset=utf-8");
+    let started = |m: MessageId| {
+        sim.b.events.iter().position(
+            |e| matches!(e, Event::MessageStarted { message, total: Some(_), .. } if *message == m),
+        )
+    };
+    let first_data = sim
+        .b
+        .events
+        .iter()
+        .position(|e| matches!(e, Event::Data { message, .. } if *message == id));
+    assert!(started(id).unwrap() < first_data.unwrap());
+    assert!(started(id2).is_some());
 }

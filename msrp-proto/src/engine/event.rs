@@ -166,6 +166,21 @@ pub enum Event {
         /// Whether the status was decided locally.
         local: bool,
     },
+    /// The first chunk of a new incoming message arrived (before its [`Event::Data`]).
+    /// Emitted once per Message-ID, for the first chunk seen of it, which is usually the
+    /// one starting at offset 0. `content_type` locates the chunk's `Content-Type` value;
+    /// read it with [`Endpoint::received_body`](super::Endpoint::received_body) before
+    /// the next mutation, like body bytes.
+    MessageStarted {
+        /// The session.
+        session: SessionId,
+        /// The message.
+        message: MessageId,
+        /// The message length from the chunk's Byte-Range, if known (not `*`).
+        total: Option<u64>,
+        /// The `Content-Type` header value of the chunk (empty if absent).
+        content_type: BodyRef,
+    },
     /// Received body bytes at 0-based `offset` of message `message`; read them with
     /// [`Endpoint::received_body`](super::Endpoint::received_body). Overlapping data
     /// may arrive again; the latest wins (R4975-155).

@@ -414,6 +414,8 @@ struct Cur {
     status: Option<StatusCode>,
     report_ns: u16,
     range: Option<ByteRange>,
+    /// Stream position and length of the Content-Type value of the current head.
+    content_type: (u64, u32),
 }
 
 /// A received request whose response has not been written out yet: its transaction is
@@ -585,6 +587,7 @@ impl Endpoint {
                 status: None,
                 report_ns: 0,
                 range: None,
+                content_type: (0, 0),
             },
             ctrl: Vec::with_capacity(
                 cfg.limits.max_pending_control + 2 * cfg.wire.max_header_bytes,
@@ -969,9 +972,10 @@ impl Endpoint {
         Ok(())
     }
 
-    /// The body bytes of an [`Event::Data`] just polled; `None` if the reference is stale
-    /// (a mutation happened since it was polled: `recv_buf`, `handle_*`,
-    /// `transmit_done`, `add_connection`, `close_connection`) or was never polled.
+    /// The body bytes of an [`Event::Data`] (or the Content-Type value of an
+    /// [`Event::MessageStarted`]) just polled; `None` if the reference is stale (a
+    /// mutation happened since it was polled: `recv_buf`, `handle_*`, `transmit_done`,
+    /// `add_connection`, `close_connection`) or was never polled.
     #[must_use]
     pub fn received_body(&self, body: BodyRef) -> Option<&[u8]> {
         if body.generation != self.generation {
@@ -993,7 +997,11 @@ impl Endpoint {
     /// `transmit_done` and command.
     pub fn poll_event(&mut self) -> Option<Event> {
         let mut ev = self.events.pop_front()?;
-        if let Event::Data { body, .. } = &mut ev {
+        if let Event::Data { body, .. }
+        | Event::MessageStarted {
+            content_type: body, ..
+        } = &mut ev
+        {
             body.generation = self.generation;
         }
         Some(ev)
@@ -1486,13 +1494,17 @@ impl Endpoint {
         }
     }
 
-    /// Drops consumed input, keeping bytes a queued [`Event::Data`] still points at.
+    /// Drops consumed input, keeping bytes a queued [`Event::Data`] or
+    /// [`Event::MessageStarted`] still points at.
     fn compact(&mut self, conn: u32) -> Result<(), Error> {
         let hold = self
             .events
             .iter()
             .filter_map(|e| match e {
                 Event::Data { body, .. } if body.conn == conn => Some(body.pos),
+                Event::MessageStarted { content_type, .. } if content_type.conn == conn => {
+                    Some(content_type.pos)
+                }
                 _ => None,
             })
             .min();

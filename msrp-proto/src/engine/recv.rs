@@ -97,6 +97,13 @@ impl Endpoint {
                             cur.start = cur.range.map_or(0, |r| r.start - 1);
                             cur.status = head.status();
                             cur.report_ns = 0;
+                            cur.content_type = head
+                                .raw(crate::wire::KnownHeader::ContentType)
+                                .map_or((0, 0), |ct| {
+                                    // The value is a sub-slice of `input`: its stream position.
+                                    let at = ct.as_ptr() as usize - input.as_ptr() as usize;
+                                    (base + at as u64, ct.len() as u32)
+                                });
                             match head.method() {
                                 None => cur.kind = CurKind::Response,
                                 Some(m) => {
@@ -279,6 +286,17 @@ impl Endpoint {
                     } else {
                         SuccessReport::No
                     };
+                    self.events.push_back(Event::MessageStarted {
+                        session: SessionId(si),
+                        message: id,
+                        total: cur.range.and_then(|r| r.total),
+                        content_type: super::BodyRef {
+                            conn: ci as u32,
+                            pos: cur.content_type.0,
+                            len: cur.content_type.1,
+                            generation: 0,
+                        },
+                    });
                     i
                 }
                 None => {

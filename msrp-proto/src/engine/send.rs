@@ -99,7 +99,13 @@ impl Endpoint {
                     self.want_body(open.slot);
                     return;
                 }
-                let budget = (chunk_size.saturating_sub(open.written)) as usize;
+                // Past `chunk_size` with nobody else waiting the chunk stays open
+                // (R4975-108): no budget then, or it would continue one byte at a time.
+                let budget = if others_waiting {
+                    chunk_size.saturating_sub(open.written) as usize
+                } else {
+                    usize::MAX
+                };
                 let n = avail.len().min(room).min(budget.max(1));
                 let mut nb = [0u8; 80];
                 let nl = needle_of(&open.tid, &mut nb);

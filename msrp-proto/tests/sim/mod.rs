@@ -37,6 +37,10 @@ pub struct Side {
     pub pulls: HashMap<MessageId, (Vec<u8>, usize)>,
     /// Every byte this side wrote, per connection.
     pub wrote: HashMap<ConnectionId, Vec<u8>>,
+    /// Content-Type of each incoming message, from `MessageStarted`.
+    pub content_types: HashMap<MessageId, String>,
+    /// Messages seen complete (`MessageReceived`), kept even when `events` is cleared.
+    pub completed: std::collections::HashSet<MessageId>,
 }
 
 impl Side {
@@ -47,6 +51,8 @@ impl Side {
             bodies: HashMap::new(),
             pulls: HashMap::new(),
             wrote: HashMap::new(),
+            content_types: HashMap::new(),
+            completed: std::collections::HashSet::new(),
         }
     }
 
@@ -68,6 +74,24 @@ impl Side {
                         .or_insert_with(|| Reassembly::new(1 << 30, 64))
                         .write(offset, &bytes)
                         .unwrap();
+                }
+                Event::MessageStarted {
+                    message,
+                    content_type,
+                    ..
+                } => {
+                    let ct = self.ep.received_body(content_type).expect("valid ref");
+                    let ct = String::from_utf8_lossy(ct).into_owned();
+                    // Once per message, unless the message completed and is being received
+                    // again (a duplicate, R4975-036).
+                    let again = self.completed.contains(&message);
+                    assert!(
+                        self.content_types.insert(message, ct).is_none() || again,
+                        "MessageStarted twice for one message"
+                    );
+                }
+                Event::MessageReceived { message, .. } => {
+                    self.completed.insert(message);
                 }
                 Event::BodyWanted { message, max, .. } => {
                     if let Some((data, given)) = self.pulls.get_mut(&message) {

@@ -1,0 +1,354 @@
+//! The tokio-specific half: one driver task per connection, one timer task per endpoint,
+//! one accept loop per listener, and dialling. Everything MSRP is decided by the engine;
+//! these loops only move bytes and time (an adapter for another runtime rewrites this
+//! file and keeps [`crate::shared`]).
+//!
+//! A driver alternates between *flushing* (under the lock: engine output → [TLS →] socket
+//! with `try_write`, until the socket would block or nothing is left) and *waiting* (no
+//! lock: socket readiness, or its doorbell rung by a command, a lost connection or returned
+//! receive credit). Plain TCP reads go straight into the engine's buffer and writes come
+//! straight from it; over TLS the driver owns the [`TlsConnection`] and stacks it under the
+//! engine (socket → TLS → plaintext → engine, engine → TLS → socket).
+
+use std::io;
+use std::sync::Arc;
+use std::time::Instant;
+
+use msrp_proto::engine::ConnectionId;
+use msrp_proto::tls::{TlsConnection, TlsEvent, TlsServerConfig};
+use tokio::io::{Interest, Ready};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::SessionFailure;
+use crate::shared::{ConnWake, Inner, Shared};
+
+/// The runtime's clock (tokio's, so paused-time tests work), compared with the engine's
+/// deadlines here rather than trusting an elapsed `Sleep` (quinn's `drive_timer`).
+pub(crate) fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+/// TLS stacked under the engine, owned by the driver.
+pub(crate) struct Tls {
+    conn: TlsConnection,
+    /// Plaintext the engine could not take yet, or that arrived before the handshake was
+    /// reported (so the peer certificate is known before any request is decoded).
+    pending: Vec<u8>,
+    ready: bool,
+}
+
+impl Tls {
+    pub(crate) fn new(conn: TlsConnection) -> Self {
+        Self {
+            conn,
+            pending: Vec::new(),
+            ready: false,
+        }
+    }
+}
+
+/// Runs one connection until the engine drops it.
+pub(crate) async fn drive(
+    shared: Arc<Shared>,
+    conn: ConnectionId,
+    wake: Arc<ConnWake>,
+    stream: TcpStream,
+    mut tls: Option<Tls>,
+) {
+    let _ = stream.set_nodelay(true);
+    let mut eof = false;
+    loop {
+        let (read, write) = {
+            let mut g = shared.lock();
+            let now = now();
+            let blocked = match &mut tls {
+                None => flush_plain(&mut g, conn, &stream, now),
+                Some(t) => flush_tls(&mut g, conn, &stream, t, now),
+            };
+            let write = blocked.unwrap_or_else(|why| {
+                g.fail_connection(conn, why);
+                false
+            });
+            g.settle();
+            if g.conns.get(&conn).is_none_or(|r| r.lost) {
+                g.conns.remove(&conn);
+                break;
+            }
+            let room = match &mut tls {
+                None => g.engine.recv_buf(conn).is_ok_and(|b| !b.is_empty()),
+                Some(t) => t.pending.is_empty() && !t.conn.recv_buf().is_empty(),
+            };
+            (!eof && room && !wake.over_high_water(), write)
+        };
+        tokio::select! {
+            r = ready(&stream, read, write) => match r {
+                Ok(r) if r.is_readable() || r.is_read_closed() => {
+                    eof = read_once(&shared, conn, &stream, tls.as_mut());
+                }
+                Ok(_) => {}
+                Err(e) => shared.lock().fail_connection(conn, SessionFailure::Io(e.kind())),
+            },
+            () = wake.notify.notified() => {}
+        }
+    }
+    tracing::debug!(?conn, "driver finished");
+}
+
+async fn ready(stream: &TcpStream, read: bool, write: bool) -> io::Result<Ready> {
+    let interest = match (read, write) {
+        (true, true) => Interest::READABLE | Interest::WRITABLE,
+        (true, false) => Interest::READABLE,
+        (false, true) => Interest::WRITABLE,
+        (false, false) => return std::future::pending().await,
+    };
+    stream.ready(interest).await
+}
+
+/// One non-blocking read; returns whether the peer closed its side.
+fn read_once(
+    shared: &Shared,
+    conn: ConnectionId,
+    stream: &TcpStream,
+    tls: Option<&mut Tls>,
+) -> bool {
+    let mut g = shared.lock();
+    let now = now();
+    let mut eof = false;
+    match tls {
+        None => {
+            let Ok(buf) = g.engine.recv_buf(conn) else {
+                return false;
+            };
+            match stream.try_read(buf) {
+                Ok(0) => eof = true,
+                Ok(n) => {
+                    let _ = g.engine.handle_read(conn, now, n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => g.fail_connection(conn, SessionFailure::Io(e.kind())),
+            }
+        }
+        Some(t) => match stream.try_read(t.conn.recv_buf()) {
+            Ok(0) => eof = true,
+            Ok(n) => {
+                let Tls {
+                    conn: tc,
+                    pending,
+                    ready,
+                } = t;
+                let r = tc.handle_read(n, |p| feed(&mut g, conn, now, pending, *ready, p));
+                if let Err(e) = r {
+                    g.fail_connection(conn, SessionFailure::Tls(e));
+                } else {
+                    eof = tls_events(&mut g, conn, t);
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => g.fail_connection(conn, SessionFailure::Io(e.kind())),
+        },
+    }
+    if eof {
+        let _ = g.engine.handle_eof(conn, now);
+    }
+    g.settle();
+    eof
+}
+
+/// Engine output → socket. `Ok(true)`: the socket would block with output left.
+fn flush_plain(
+    g: &mut Inner,
+    conn: ConnectionId,
+    stream: &TcpStream,
+    now: Instant,
+) -> Result<bool, SessionFailure> {
+    while let Some(out) = g.engine.poll_transmit(conn) {
+        match stream.try_write(out) {
+            Ok(n) => {
+                let _ = g.engine.transmit_done(conn, now, n);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(true),
+            Err(e) => return Err(SessionFailure::Io(e.kind())),
+        }
+    }
+    Ok(false)
+}
+
+/// Pending plaintext → engine; engine output → TLS → socket.
+fn flush_tls(
+    g: &mut Inner,
+    conn: ConnectionId,
+    stream: &TcpStream,
+    t: &mut Tls,
+    now: Instant,
+) -> Result<bool, SessionFailure> {
+    while t.ready && !t.pending.is_empty() {
+        let Ok(n) = g.engine.handle_input(conn, now, &t.pending) else {
+            t.pending.clear();
+            break;
+        };
+        g.settle();
+        if n == 0 {
+            break;
+        }
+        t.pending.drain(..n);
+    }
+    let result = 'out: loop {
+        while let Some(out) = g.engine.poll_transmit(conn) {
+            match t.conn.write_plaintext(out) {
+                Ok(0) => break,
+                Ok(k) => {
+                    let _ = g.engine.transmit_done(conn, now, k);
+                }
+                Err(e) => break 'out Err(SessionFailure::Tls(e)),
+            }
+        }
+        let Some(ct) = t.conn.poll_transmit() else {
+            break Ok(false);
+        };
+        match stream.try_write(ct) {
+            Ok(n) => {
+                let Tls {
+                    conn: tc,
+                    pending,
+                    ready,
+                } = t;
+                if let Err(e) = tc.transmit_done(n, |p| feed(g, conn, now, pending, *ready, p)) {
+                    break Err(SessionFailure::Tls(e));
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break Ok(true),
+            Err(e) => break Err(SessionFailure::Io(e.kind())),
+        }
+    };
+    if let Err(SessionFailure::Tls(_)) = &result
+        && let Some(alert) = t.conn.poll_transmit()
+    {
+        let _ = stream.try_write(alert); // best effort: the fatal alert
+    }
+    if tls_events(g, conn, t) {
+        let _ = g.engine.handle_eof(conn, now);
+    }
+    result
+}
+
+/// Plaintext from TLS → engine (or kept while the engine is full or the handshake is
+/// not yet reported).
+fn feed(
+    g: &mut Inner,
+    conn: ConnectionId,
+    now: Instant,
+    pending: &mut Vec<u8>,
+    ready: bool,
+    mut p: &[u8],
+) {
+    if !ready || !pending.is_empty() {
+        pending.extend_from_slice(p);
+        return;
+    }
+    while !p.is_empty() {
+        let Ok(n) = g.engine.handle_input(conn, now, p) else {
+            return; // connection gone: drop
+        };
+        g.settle();
+        if n == 0 {
+            pending.extend_from_slice(p);
+            return;
+        }
+        p = &p[n..];
+    }
+}
+
+/// TLS events; returns whether the peer closed (close_notify).
+fn tls_events(g: &mut Inner, conn: ConnectionId, t: &mut Tls) -> bool {
+    let mut closed = false;
+    while let Some(ev) = t.conn.poll_event() {
+        match ev {
+            TlsEvent::HandshakeComplete {
+                version,
+                peer_fingerprint,
+            } => {
+                tracing::debug!(?conn, ?version, ?peer_fingerprint, "TLS handshake complete");
+                if let Some(r) = g.conns.get_mut(&conn) {
+                    r.peer_certificate = t.conn.peer_certificate().map(<[u8]>::to_vec);
+                    r.wake.notify.notify_one(); // pending plaintext may go now
+                }
+                t.ready = true;
+            }
+            TlsEvent::PeerClosed => closed = true,
+            other => tracing::warn!(?conn, ?other, "TLS"),
+        }
+    }
+    closed
+}
+
+/// Sleeps until the engine's earliest deadline and runs its timers.
+pub(crate) async fn run_timer(shared: Arc<Shared>) {
+    loop {
+        let notified = shared.timer.notified();
+        if shared.closed.load(std::sync::atomic::Ordering::Acquire) {
+            return;
+        }
+        let deadline = {
+            let mut g = shared.lock();
+            let d = g.engine.poll_timeout();
+            g.timer_at = d;
+            d
+        };
+        match deadline {
+            Some(d) => tokio::select! {
+                () = tokio::time::sleep_until(d.into()) => {}
+                () = notified => {}
+            },
+            None => notified.await,
+        }
+        let now = now();
+        let mut g = shared.lock();
+        if g.engine.poll_timeout().is_some_and(|d| d <= now) {
+            g.engine.handle_timeout(now);
+            g.settle();
+            g.kick_all();
+        }
+    }
+}
+
+/// Accepts connections for passive sessions until the endpoint closes.
+pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tls: bool) {
+    loop {
+        let stop = shared.shutdown.notified();
+        if shared.closed.load(std::sync::atomic::Ordering::Acquire) {
+            return;
+        }
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!("accept: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+            () = stop => return,
+        };
+        let tls = if tls {
+            let fingerprints = shared.lock().pending_fingerprints();
+            let Some(cert) = shared.certificate.clone() else {
+                tracing::warn!(%peer, "TLS listener without a certificate");
+                continue;
+            };
+            let server = TlsServerConfig::by_fingerprint(cert, &fingerprints)
+                .and_then(|c| TlsConnection::server(&c));
+            match server {
+                Ok(c) => Some(Tls::new(c)),
+                Err(e) => {
+                    tracing::info!(%peer, "refusing TLS connection: {e}");
+                    continue;
+                }
+            }
+        } else {
+            None
+        };
+        tracing::debug!(%peer, "accepted");
+        let (id, wake) = shared.lock().add_connection(None);
+        tokio::spawn(drive(shared.clone(), id, wake, stream, tls));
+    }
+}

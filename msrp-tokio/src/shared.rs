@@ -1,0 +1,498 @@
+//! The runtime-neutral half of the adapter: the engine behind one mutex, the routes that
+//! carry its events to sessions and senders, and the wake-ups for connection drivers.
+//!
+//! Nothing here awaits or touches a socket: it only uses `tokio::sync` primitives, which
+//! work under any executor, so an adapter for another runtime can reuse it as is. The
+//! runtime-specific loops live in [`crate::driver`].
+//!
+//! **Rule:** every lock scope that mutates the engine ends with [`Inner::settle`], which
+//! drains the engine's events (body bytes are copied out while their references are valid)
+//! and wakes whoever has work: the timer task when the deadline moved earlier.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use bytes::Bytes;
+use msrp_proto::engine::{
+    self, ConnectionError, ConnectionId, Event as EngineEvent, SessionError, SessionId,
+};
+use msrp_proto::tls::{Fingerprint, FingerprintSet, HashAlgorithm, LocalCertificate, TlsError};
+use msrp_proto::wire::MessageId;
+use tokio::sync::{Notify, mpsc, oneshot};
+
+use crate::{Outcome, SessionEvent, SessionFailure};
+
+/// Bytes of received body queued for the application, per connection, above which the
+/// driver stops reading from its socket (back-pressure to the peer through TCP).
+pub(crate) const HIGH_WATER: usize = 4 << 20;
+
+/// State shared by the handles, the drivers and the timer task.
+pub(crate) struct Shared {
+    inner: Mutex<Inner>,
+    /// Wakes the timer task (its deadline moved earlier, or shutdown).
+    pub(crate) timer: Notify,
+    /// Set once by [`Shared::shutdown`]; accept loops and the timer end.
+    pub(crate) closed: AtomicBool,
+    /// Woken (all waiters) on shutdown.
+    pub(crate) shutdown: Notify,
+    pub(crate) certificate: Option<LocalCertificate>,
+}
+
+/// A connection driver's doorbell and its receive credit.
+#[derive(Debug, Default)]
+pub(crate) struct ConnWake {
+    /// Rung when the driver has work it did not cause itself: output queued by a command,
+    /// the connection lost, credit returned.
+    pub(crate) notify: Notify,
+    /// Body bytes handed to session channels and not yet taken by the application.
+    pub(crate) queued: AtomicUsize,
+}
+
+impl ConnWake {
+    /// The application took `n` bytes: return credit and wake a driver waiting for it.
+    pub(crate) fn release(&self, n: usize) {
+        let before = self.queued.fetch_sub(n, Ordering::AcqRel);
+        if before > HIGH_WATER && before - n <= HIGH_WATER {
+            self.notify.notify_one();
+        }
+    }
+
+    pub(crate) fn over_high_water(&self) -> bool {
+        self.queued.load(Ordering::Acquire) > HIGH_WATER
+    }
+}
+
+pub(crate) struct ConnRoute {
+    pub(crate) wake: Arc<ConnWake>,
+    /// Set when the engine dropped the connection; the driver exits.
+    pub(crate) lost: bool,
+    /// Why the transport failed, if the driver knows better than the engine.
+    pub(crate) failure: Option<SessionFailure>,
+    /// The TLS peer's certificate once the handshake completed (server side: checked
+    /// against the fingerprints of the session it binds to).
+    pub(crate) peer_certificate: Option<Vec<u8>>,
+    /// The reuse key if this side dialled it.
+    pub(crate) key: Option<DialKey>,
+}
+
+/// Which dialled connections a new session may share (digest P-17): same target, same
+/// transport, and for TLS the same accepted peer fingerprints.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct DialKey {
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) tls: Option<Vec<String>>,
+}
+
+pub(crate) struct SessionRoute {
+    pub(crate) tx: mpsc::UnboundedSender<Item>,
+    /// The peer's SDP fingerprints (TLS sessions), checked when a connection we accepted
+    /// binds to the session.
+    pub(crate) fingerprints: Vec<Fingerprint>,
+    pub(crate) tls: bool,
+    /// Tells this session from a later one reusing its engine slot.
+    pub(crate) token: u64,
+}
+
+pub(crate) struct OutRoute {
+    pub(crate) session: SessionId,
+    /// `Some(max)` after `BodyWanted`, taken by the pulling task.
+    pub(crate) wanted: Option<usize>,
+    pub(crate) wake: Option<Arc<Notify>>,
+    pub(crate) done: Option<oneshot::Sender<Outcome>>,
+}
+
+impl OutRoute {
+    pub(crate) fn new(
+        session: SessionId,
+        wake: Option<Arc<Notify>>,
+        done: oneshot::Sender<Outcome>,
+    ) -> Self {
+        Self {
+            session,
+            wanted: None,
+            wake,
+            done: Some(done),
+        }
+    }
+}
+
+/// One item in a session's channel: the event plus the receive credit it holds.
+pub(crate) struct Item {
+    pub(crate) event: SessionEvent,
+    pub(crate) credit: Option<(Arc<ConnWake>, usize)>,
+}
+
+/// Everything behind the mutex.
+pub(crate) struct Inner {
+    pub(crate) engine: engine::Endpoint,
+    pub(crate) conns: HashMap<ConnectionId, ConnRoute>,
+    pub(crate) sessions: HashMap<SessionId, SessionRoute>,
+    pub(crate) outgoing: HashMap<MessageId, OutRoute>,
+    pub(crate) dialled: HashMap<DialKey, ConnectionId>,
+    /// The deadline the timer task currently sleeps towards.
+    pub(crate) timer_at: Option<Instant>,
+    timer_kick: bool,
+}
+
+impl Shared {
+    pub(crate) fn new(config: engine::Config, certificate: Option<LocalCertificate>) -> Self {
+        Self {
+            inner: Mutex::new(Inner {
+                engine: engine::Endpoint::new(Arc::new(config)),
+                conns: HashMap::new(),
+                sessions: HashMap::new(),
+                outgoing: HashMap::new(),
+                dialled: HashMap::new(),
+                timer_at: None,
+                timer_kick: false,
+            }),
+            timer: Notify::new(),
+            closed: AtomicBool::new(false),
+            shutdown: Notify::new(),
+            certificate,
+        }
+    }
+
+    /// Locks the engine. Never hold the guard across an `.await`.
+    pub(crate) fn lock(&self) -> Guard<'_> {
+        Guard {
+            shared: self,
+            inner: self
+                .inner
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        }
+    }
+
+    /// Closes every connection and stops the accept loops and the timer.
+    pub(crate) fn shutdown(&self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let mut g = self.lock();
+        let conns: Vec<ConnectionId> = g.conns.keys().copied().collect();
+        for c in conns {
+            let _ = g.engine.close_connection(c);
+        }
+        g.settle();
+        drop(g);
+        self.shutdown.notify_waiters();
+        self.timer.notify_one();
+    }
+}
+
+/// The locked engine; dropping it wakes the timer task if needed.
+pub(crate) struct Guard<'a> {
+    shared: &'a Shared,
+    inner: MutexGuard<'a, Inner>,
+}
+
+impl core::ops::Deref for Guard<'_> {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.inner
+    }
+}
+
+impl core::ops::DerefMut for Guard<'_> {
+    fn deref_mut(&mut self) -> &mut Inner {
+        &mut self.inner
+    }
+}
+
+impl Drop for Guard<'_> {
+    fn drop(&mut self) {
+        if std::mem::take(&mut self.inner.timer_kick) {
+            self.shared.timer.notify_one();
+        }
+    }
+}
+
+impl Inner {
+    /// Registers a transport connection with the engine and a route for its driver.
+    pub(crate) fn add_connection(&mut self, key: Option<DialKey>) -> (ConnectionId, Arc<ConnWake>) {
+        let id = self.engine.add_connection();
+        let wake = Arc::new(ConnWake::default());
+        if let Some(k) = &key {
+            self.dialled.insert(k.clone(), id);
+        }
+        self.conns.insert(
+            id,
+            ConnRoute {
+                wake: wake.clone(),
+                lost: false,
+                failure: None,
+                peer_certificate: None,
+                key,
+            },
+        );
+        (id, wake)
+    }
+
+    /// Rings the driver of the connection `session` is bound to (after a command).
+    pub(crate) fn kick_session(&self, session: SessionId) {
+        if let Some(c) = self.engine.session_connection(session)
+            && let Some(r) = self.conns.get(&c)
+        {
+            r.wake.notify.notify_one();
+        }
+    }
+
+    /// Rings every driver (after timers fired: any connection may have output).
+    pub(crate) fn kick_all(&self) {
+        for r in self.conns.values() {
+            r.wake.notify.notify_one();
+        }
+    }
+
+    /// The transport of `conn` failed: record why and drop it from the engine.
+    pub(crate) fn fail_connection(&mut self, conn: ConnectionId, why: SessionFailure) {
+        if let Some(r) = self.conns.get_mut(&conn) {
+            r.failure.get_or_insert(why);
+        }
+        let _ = self.engine.close_connection(conn);
+    }
+
+    /// The fingerprints a TLS server should accept on a new connection: those of every
+    /// TLS session still waiting for its connection (which one it is is known only from
+    /// the first request, R4975-029; [`Inner::settle`] then checks the pairing).
+    pub(crate) fn pending_fingerprints(&self) -> Vec<Fingerprint> {
+        let mut out: Vec<Fingerprint> = Vec::new();
+        for (id, s) in &self.sessions {
+            if s.tls && self.engine.session_connection(*id).is_none() {
+                for f in &s.fingerprints {
+                    if !out.contains(f) {
+                        out.push(*f);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Drains engine events to their routes and notes whether the timer must be re-armed.
+    /// Call at the end of every lock scope that touched the engine.
+    pub(crate) fn settle(&mut self) {
+        let mut lost_reason: Option<SessionFailure> = None;
+        while let Some(ev) = self.engine.poll_event() {
+            match ev {
+                EngineEvent::Data {
+                    session,
+                    message,
+                    offset,
+                    body,
+                    duplicate,
+                } => {
+                    let bytes = self.engine.received_body(body).unwrap_or_default();
+                    let bytes = Bytes::copy_from_slice(bytes);
+                    let credit = self
+                        .engine
+                        .session_connection(session)
+                        .and_then(|c| self.conns.get(&c))
+                        .map(|r| {
+                            r.wake.queued.fetch_add(bytes.len(), Ordering::AcqRel);
+                            (r.wake.clone(), bytes.len())
+                        });
+                    let event = SessionEvent::Data {
+                        message,
+                        offset,
+                        bytes,
+                        duplicate,
+                    };
+                    self.emit_with(session, event, credit);
+                }
+                EngineEvent::MessageStarted {
+                    session,
+                    message,
+                    total,
+                    content_type,
+                } => {
+                    let ct = self.engine.received_body(content_type).unwrap_or_default();
+                    let content_type = String::from_utf8_lossy(ct).into_owned();
+                    self.emit(
+                        session,
+                        SessionEvent::MessageStarted {
+                            message,
+                            content_type,
+                            total,
+                        },
+                    );
+                }
+                EngineEvent::MessageReceived {
+                    session,
+                    message,
+                    len,
+                    bodiless,
+                    duplicate,
+                } => self.emit(
+                    session,
+                    SessionEvent::MessageReceived {
+                        message,
+                        len,
+                        bodiless,
+                        duplicate,
+                    },
+                ),
+                EngineEvent::MessageAborted {
+                    session,
+                    message,
+                    reason,
+                } => self.emit(session, SessionEvent::MessageAborted { message, reason }),
+                EngineEvent::BodyWanted { message, max, .. } => {
+                    if let Some(r) = self.outgoing.get_mut(&message) {
+                        r.wanted = Some(max);
+                        if let Some(w) = &r.wake {
+                            w.notify_one();
+                        }
+                    }
+                }
+                EngineEvent::MessageDelivered {
+                    session,
+                    message,
+                    confirmed,
+                } => self.finish(
+                    session,
+                    message,
+                    Outcome::Delivered { confirmed },
+                    SessionEvent::Delivered { message, confirmed },
+                ),
+                EngineEvent::MessageSent { session, message } => self.finish(
+                    session,
+                    message,
+                    Outcome::Sent,
+                    SessionEvent::Sent { message },
+                ),
+                EngineEvent::MessageFailed {
+                    session,
+                    message,
+                    status,
+                    local,
+                } => self.finish(
+                    session,
+                    message,
+                    Outcome::Failed { status, local },
+                    SessionEvent::Failed {
+                        message,
+                        status,
+                        local,
+                    },
+                ),
+                EngineEvent::SessionBound {
+                    session,
+                    connection,
+                } => self.bound(session, connection),
+                EngineEvent::SessionFailed { session, reason } => {
+                    let reason = match (reason, &lost_reason) {
+                        (SessionError::ConnectionLost(_), Some(why)) => why.clone(),
+                        (r, _) => SessionFailure::Msrp(r),
+                    };
+                    self.emit(session, SessionEvent::SessionFailed(reason));
+                    self.sessions.remove(&session);
+                }
+                EngineEvent::ConnectionLost { connection, reason } => {
+                    if let Some(r) = self.conns.get_mut(&connection) {
+                        r.lost = true;
+                        r.wake.notify.notify_one();
+                        lost_reason = r.failure.clone();
+                        if let Some(k) = r.key.take() {
+                            self.dialled.remove(&k);
+                        }
+                    }
+                    tracing::debug!(?connection, ?reason, "connection lost");
+                }
+                other => tracing::trace!(?other, "engine event not routed"),
+            }
+        }
+        let next = self.engine.poll_timeout();
+        if next.is_some_and(|t| self.timer_at.is_none_or(|a| t < a)) {
+            self.timer_kick = true;
+        }
+    }
+
+    /// A session got its connection. For a connection we accepted over TLS, the peer's
+    /// certificate must match the fingerprints of *this* session's SDP (R4975-234): the
+    /// handshake only checked it against all sessions waiting at the time.
+    fn bound(&mut self, session: SessionId, connection: ConnectionId) {
+        let peer = self
+            .conns
+            .get(&connection)
+            .and_then(|r| r.peer_certificate.as_deref());
+        if let (Some(der), Some(route)) = (peer, self.sessions.get(&session))
+            && route.tls
+        {
+            let ok = FingerprintSet::new(&route.fingerprints).is_ok_and(|s| s.verify(der).is_ok());
+            if !ok {
+                tracing::warn!(
+                    ?session,
+                    "TLS peer certificate does not match this session's SDP fingerprints"
+                );
+                let presented = Fingerprint::of_der(HashAlgorithm::Sha256, der);
+                self.emit(
+                    session,
+                    SessionEvent::SessionFailed(SessionFailure::Tls(
+                        TlsError::FingerprintMismatch { presented },
+                    )),
+                );
+                self.sessions.remove(&session);
+                let _ = self.engine.close_session(session);
+                self.fail_connection(
+                    connection,
+                    SessionFailure::Msrp(SessionError::ConnectionLost(
+                        ConnectionError::LocallyClosed,
+                    )),
+                );
+                return;
+            }
+        }
+        let peer_fingerprint = peer.map(|der| Fingerprint::of_der(HashAlgorithm::Sha256, der));
+        self.emit(session, SessionEvent::Bound { peer_fingerprint });
+    }
+
+    fn finish(
+        &mut self,
+        session: SessionId,
+        message: MessageId,
+        outcome: Outcome,
+        ev: SessionEvent,
+    ) {
+        if let Some(mut r) = self.outgoing.remove(&message) {
+            if let Some(done) = r.done.take() {
+                let _ = done.send(outcome);
+            }
+            if let Some(w) = &r.wake {
+                w.notify_one();
+            }
+        }
+        self.emit(session, ev);
+    }
+
+    fn emit(&self, session: SessionId, event: SessionEvent) {
+        self.emit_with(session, event, None);
+    }
+
+    fn emit_with(
+        &self,
+        session: SessionId,
+        event: SessionEvent,
+        credit: Option<(Arc<ConnWake>, usize)>,
+    ) {
+        match self.sessions.get(&session) {
+            Some(r) => {
+                if let Err(mpsc::error::SendError(item)) = r.tx.send(Item { event, credit }) {
+                    // The application dropped the receiver: give the credit back.
+                    if let Some((w, n)) = item.credit {
+                        w.release(n);
+                    }
+                }
+            }
+            None => {
+                if let Some((w, n)) = credit {
+                    w.release(n);
+                }
+            }
+        }
+    }
+}

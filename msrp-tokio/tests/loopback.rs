@@ -1,0 +1,254 @@
+//! msrp-tokio on 127.0.0.1: plain and TLS sessions, from SDP and by hand.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use msrp_proto::engine::OutgoingMessage;
+use msrp_proto::tls::LocalCertificate;
+use msrp_proto::wire::headers::SuccessReport;
+use msrp_sdp::{
+    Address, AnswerOutcome, OfferOutcome, Origin, Resolutions, apply_answer_sdp, create_answer,
+    create_offer,
+};
+use msrp_tokio::{
+    Endpoint, EndpointConfig, MessageId, Outcome, Session, SessionEvent, SessionFailure,
+    session_uri,
+};
+
+const LIMIT: Duration = Duration::from_secs(10);
+
+fn origin() -> Origin {
+    Origin {
+        username: "-".into(),
+        session_id: 1,
+        version: 1,
+        address: Address::Name("127.0.0.1".into()),
+    }
+}
+
+fn endpoint(tls: bool) -> Endpoint {
+    let mut cfg = EndpointConfig::default();
+    if tls {
+        cfg = cfg.with_certificate(LocalCertificate::generate_self_signed(&[]).unwrap());
+    }
+    Endpoint::new(cfg)
+}
+
+/// Collects one whole incoming message: (content type, body).
+async fn receive(s: &mut Session) -> (String, Vec<u8>) {
+    let mut ct = None;
+    let mut body = Vec::new();
+    loop {
+        match tokio::time::timeout(LIMIT, s.next_event()).await.unwrap() {
+            Some(SessionEvent::MessageStarted { content_type, .. }) => ct = Some(content_type),
+            Some(SessionEvent::Data { offset, bytes, .. }) => {
+                assert_eq!(offset, body.len() as u64);
+                body.extend_from_slice(&bytes);
+            }
+            Some(SessionEvent::MessageReceived {
+                bodiless: false, ..
+            }) => return (ct.expect("MessageStarted first"), body),
+            Some(SessionEvent::SessionFailed(f)) => panic!("session failed: {f}"),
+            Some(_) => {}
+            None => panic!("session ended"),
+        }
+    }
+}
+
+/// Alice offers (passive, listening), Bob answers (active, not reachable) and dials.
+async fn negotiate(alice: &Endpoint, bob: &Endpoint, tls: bool) -> (Session, Session) {
+    let addr = if tls {
+        alice
+            .listen_tls("127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap()
+    } else {
+        alice.listen("127.0.0.1:0".parse().unwrap()).await.unwrap()
+    };
+    let mut a = msrp_sdp::LocalConfig::new(session_uri(tls, "127.0.0.1", addr.port()).unwrap());
+    let mut b = msrp_sdp::LocalConfig::new(session_uri(tls, "127.0.0.1", 9).unwrap());
+    b.reachable = false;
+    if tls {
+        a.fingerprints = vec![alice.sdp_fingerprint().unwrap()];
+        b.fingerprints = vec![bob.sdp_fingerprint().unwrap()];
+    }
+    let offer = create_offer(&a, &origin()).unwrap();
+    let answer = create_answer(&offer, &b, &Resolutions::new(), &origin()).unwrap();
+    let AnswerOutcome::Accept { session: sb, .. } = answer.outcome else {
+        panic!("rejected");
+    };
+    let OfferOutcome::Established(sa) =
+        apply_answer_sdp(&a, &offer, &answer.sdp, &Resolutions::new()).unwrap()
+    else {
+        panic!("not established");
+    };
+    let alice_s = alice.open_session(&sa).await.unwrap();
+    let bob_s = bob.open_session(&sb).await.unwrap();
+    (alice_s, bob_s)
+}
+
+async fn exchange(tls: bool) {
+    let (alice, bob) = (endpoint(tls), endpoint(tls));
+    let (mut sa, mut sb) = negotiate(&alice, &bob, tls).await;
+
+    let hello = sb.send("text/plain", "Hello Alice").unwrap();
+    assert_eq!(
+        receive(&mut sa).await,
+        ("text/plain".into(), b"Hello Alice".to_vec())
+    );
+    assert!(matches!(
+        hello.outcome().await,
+        Outcome::Delivered { confirmed: 11 }
+    ));
+
+    // Alice answers on the connection Bob opened (she is passive).
+    let back = sa
+        .send("text/plain", Bytes::from_static(b"Hi Bob"))
+        .unwrap();
+    assert_eq!(receive(&mut sb).await.1, b"Hi Bob");
+    assert!(matches!(back.outcome().await, Outcome::Delivered { .. }));
+
+    // A 1 MB body pulled from a reader, with a success REPORT and progress.
+    let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+    let msg = OutgoingMessage::pulled("application/octet-stream", Some(data.len() as u64))
+        .success_report(SuccessReport::Yes);
+    let mut last = 0;
+    let sender = async {
+        sb.send_reader(msg, &data[..], |n| {
+            assert!(n >= last);
+            last = n;
+        })
+        .await
+    };
+    let (outcome, (ct, body)) = tokio::join!(sender, receive(&mut sa));
+    assert_eq!(ct, "application/octet-stream");
+    assert!(body == data, "body differs");
+    assert_eq!(
+        outcome.unwrap(),
+        Outcome::Delivered {
+            confirmed: 1_000_000
+        }
+    );
+    assert_eq!(last, 1_000_000);
+}
+
+#[tokio::test]
+async fn tcp_sessions_from_sdp_exchange_messages_and_a_pulled_file() {
+    tokio::time::timeout(LIMIT, exchange(false)).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_sessions_with_fingerprints_exchange_messages_and_a_pulled_file() {
+    tokio::time::timeout(LIMIT, exchange(true)).await.unwrap();
+}
+
+#[tokio::test]
+async fn tls_client_refuses_a_server_whose_fingerprint_differs() {
+    let (alice, bob) = (endpoint(true), endpoint(true));
+    let addr = alice
+        .listen_tls("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let alice_uri = session_uri(true, "127.0.0.1", addr.port()).unwrap();
+    let bob_uri = session_uri(true, "127.0.0.1", 9).unwrap();
+    let stranger = LocalCertificate::generate_self_signed(&[]).unwrap();
+    let wrong = stranger.fingerprint(msrp_proto::tls::HashAlgorithm::Sha256);
+    let bob_fp = bob
+        .certificate()
+        .unwrap()
+        .fingerprint(msrp_proto::tls::HashAlgorithm::Sha256);
+    let _sa = alice
+        .add_session(alice_uri.clone(), vec![bob_uri.clone()], None, &[bob_fp])
+        .unwrap();
+    let cfg = msrp_proto::tls::TlsClientConfig::by_fingerprint(
+        "127.0.0.1",
+        bob.certificate().unwrap().clone(),
+        &[wrong],
+    )
+    .unwrap();
+    let conn = bob.connect_tls(addr, &cfg).await.unwrap();
+    let mut sb = bob
+        .add_session(bob_uri, vec![alice_uri], Some(conn), &[wrong])
+        .unwrap();
+    let ev = tokio::time::timeout(LIMIT, sb.next_event()).await.unwrap();
+    assert!(
+        matches!(
+            ev,
+            Some(SessionEvent::SessionFailed(SessionFailure::Tls(
+                msrp_proto::tls::TlsError::FingerprintMismatch { .. }
+            )))
+        ),
+        "{ev:?}"
+    );
+}
+
+#[tokio::test]
+async fn two_sessions_share_one_dialled_connection() {
+    let (alice, bob) = (endpoint(false), endpoint(false));
+    let addr = alice.listen("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let mut pairs = Vec::new();
+    for _ in 0..2 {
+        let a = msrp_sdp::LocalConfig::new(session_uri(false, "127.0.0.1", addr.port()).unwrap());
+        let mut b = msrp_sdp::LocalConfig::new(session_uri(false, "127.0.0.1", 9).unwrap());
+        b.reachable = false;
+        let offer = create_offer(&a, &origin()).unwrap();
+        let answer = create_answer(&offer, &b, &Resolutions::new(), &origin()).unwrap();
+        let AnswerOutcome::Accept { session: sb, .. } = answer.outcome else {
+            panic!()
+        };
+        let OfferOutcome::Established(sa) =
+            apply_answer_sdp(&a, &offer, &answer.sdp, &Resolutions::new()).unwrap()
+        else {
+            panic!()
+        };
+        let sa = alice.open_session(&sa).await.unwrap();
+        let sb = bob.open_session(&sb).await.unwrap();
+        pairs.push((sa, sb));
+    }
+    let mut ids: Vec<MessageId> = Vec::new();
+    for (i, (_, sb)) in pairs.iter().enumerate() {
+        ids.push(
+            sb.send("text/plain", format!("to session {i}"))
+                .unwrap()
+                .id(),
+        );
+    }
+    for (i, (sa, _)) in pairs.iter_mut().enumerate() {
+        assert_eq!(receive(sa).await.1, format!("to session {i}").into_bytes());
+    }
+    // Closing one session leaves the connection to the other (R4975-039).
+    let (sa0, sb0) = pairs.remove(0);
+    drop((sa0, sb0));
+    let (sa1, sb1) = &mut pairs[0];
+    let o = sb1.send("text/plain", "still here").unwrap();
+    assert_eq!(receive(sa1).await.1, b"still here");
+    assert!(matches!(o.outcome().await, Outcome::Delivered { .. }));
+}
+
+#[tokio::test]
+async fn peer_closing_the_connection_fails_the_session() {
+    let (alice, bob) = (endpoint(false), endpoint(false));
+    let (mut sa, sb) = negotiate(&alice, &bob, false).await;
+    // Wait until bound, then close Bob's endpoint entirely.
+    loop {
+        match tokio::time::timeout(LIMIT, sa.next_event()).await.unwrap() {
+            Some(SessionEvent::Bound { .. }) => break,
+            Some(_) => {}
+            None => panic!("ended"),
+        }
+    }
+    bob.close();
+    let failed = loop {
+        match tokio::time::timeout(LIMIT, sa.next_event()).await.unwrap() {
+            Some(SessionEvent::SessionFailed(f)) => break f,
+            Some(_) => {}
+            None => panic!("ended without SessionFailed"),
+        }
+    };
+    // EOF or a reset, depending on whether Bob had unread bytes when he closed.
+    assert!(
+        matches!(failed, SessionFailure::Msrp(_) | SessionFailure::Io(_)),
+        "{failed:?}"
+    );
+    drop(sb);
+}
