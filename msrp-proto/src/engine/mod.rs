@@ -1205,6 +1205,9 @@ impl Endpoint {
                 }
             }
         }
+        // A session that failed above left its connection idle: its idle timer starts
+        // now, not at a later call (else `poll_timeout` would stay due at `now`).
+        self.observe(now);
     }
 
     // -----------------------------------------------------------------------------------
