@@ -342,6 +342,9 @@ struct OutMsg {
     flushed_all: bool,
     /// Transactions awaiting a 200.
     open_tx: u32,
+    /// A success REPORT for it arrived (an empty message is confirmed by one covering
+    /// nothing: `confirmed` alone cannot tell).
+    reported: bool,
     queued: bool,
 }
 
@@ -1264,6 +1267,7 @@ impl Endpoint {
             written_all: false,
             flushed_all: false,
             open_tx: 0,
+            reported: false,
             queued: false,
         });
         Ok(slot as u32)
@@ -1358,7 +1362,7 @@ impl Endpoint {
         let total = m.sent;
         let session = SessionId(m.session);
         let ev = if m.success_report == SuccessReport::Yes && !m.is_binding() {
-            if !confirmed.covers(total) {
+            if !m.reported || !confirmed.covers(total) {
                 return;
             }
             Event::MessageDelivered {
