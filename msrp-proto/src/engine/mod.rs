@@ -559,6 +559,53 @@ impl Endpoint {
         &self.cfg
     }
 
+    /// Heap bytes held by the endpoint's tables, queues and buffers (capacities, not
+    /// lengths): what the fuzz bodies compare against the bound the limits promise.
+    #[cfg(any(fuzzing, test))]
+    pub(crate) fn footprint(&self) -> usize {
+        use core::mem::size_of;
+        let conns: usize = self
+            .conns
+            .iter()
+            .flatten()
+            .map(|c| {
+                c.in_buf.len()
+                    + c.ctrl.capacity()
+                    + c.out.capacity()
+                    + c.open_in.capacity() * size_of::<InTx>()
+                    + c.queue.capacity() * size_of::<u32>()
+                    + c.txs.capacity() * size_of::<Option<Tx>>()
+                    + c.cur.from.capacity()
+                    + c.cur.to.capacity()
+            })
+            .sum();
+        let sessions: usize = self
+            .sessions
+            .iter()
+            .flatten()
+            .map(|s| {
+                s.remote.capacity() * size_of::<Uri>()
+                    + s.incoming.capacity() * size_of::<InMsg>()
+                    + s.incoming
+                        .iter()
+                        .map(|m| m.ranges.capacity() * 16)
+                        .sum::<usize>()
+                    + s.done.capacity() * size_of::<Done>()
+            })
+            .sum();
+        let outs: usize = self
+            .outs
+            .iter()
+            .map(|o| o.staging.capacity() + o.confirmed.capacity() * 16 + size_of::<OutSlot>())
+            .sum();
+        conns
+            + sessions
+            + outs
+            + self.conns.capacity() * size_of::<Option<Conn>>()
+            + self.sessions.capacity() * size_of::<Option<Session>>()
+            + self.events.capacity() * size_of::<Event>()
+    }
+
     /// Registers a transport connection (either direction). Allocates its buffers.
     pub fn add_connection(&mut self) -> ConnectionId {
         self.generation += 1;
