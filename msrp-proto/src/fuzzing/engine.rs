@@ -42,7 +42,7 @@ pub fn engine(data: &[u8]) {
     let mut input = Input::new(data);
     let mut sim = Sim::new(&mut input);
     let mut steps = 0;
-    while !input.is_empty() && steps < 2000 {
+    while !input.is_empty() && steps < 500 {
         sim.command(&mut input);
         sim.check_memory();
         steps += 1;
@@ -67,9 +67,9 @@ fn pick<T: Copy>(b: u8, from: &[T]) -> T {
 fn config(input: &mut Input<'_>) -> Config {
     let mut c = Config::default();
     c.rng_seed = Some(u64::from(input.byte()));
-    c.chunk_size = pick(input.byte(), &[1, 7, 64, 300, 2048, 2049, 4096, 65536]);
+    c.chunk_size = pick(input.byte(), &[13, 64, 300, 2048, 2049, 4096, 65536]);
     c.recv_buffer = pick(input.byte(), &[0, 4096, 20000, 65536]);
-    c.send_buffer = pick(input.byte(), &[1, 256, 4096, 65536]);
+    c.send_buffer = pick(input.byte(), &[100, 256, 4096, 65536]);
     c.limits.max_outgoing_messages = pick(input.byte(), &[1, 2, 8, 64]);
     c.limits.max_outstanding_transactions = pick(input.byte(), &[1, 2, 16, 256]);
     c.limits.max_incoming_messages = pick(input.byte(), &[1, 2, 16]);
@@ -449,7 +449,7 @@ impl Sim {
     fn send(&mut self, s: usize, input: &mut Input<'_>) {
         let flags = input.byte();
         let k = usize::from(input.byte());
-        let size = usize::from(input.u16()) % 9000;
+        let size = usize::from(input.u16()) % 5000;
         let pattern = input.slice();
         let content: Vec<u8> = if pattern.is_empty() {
             (0..size).map(|i| (i % 251) as u8).collect()
