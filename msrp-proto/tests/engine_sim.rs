@@ -737,3 +737,37 @@ fn r4975_129_empty_message_with_success_report_is_delivered_after_the_report() {
         |e| matches!(e, Event::MessageDelivered { message, confirmed: 0, .. } if *message == id)
     ));
 }
+
+/// Found by the `engine` fuzz target: a `partial` message already reported sent kept its
+/// written chunks for late errors (R4975-096), and an error arriving after the
+/// application closed the session still raised `MessageFailed` for the closed session's
+/// id, which a new session may reuse. Closing a session now forgets them.
+#[test]
+fn fuzz_r4975_096_late_error_after_close_session_raises_no_event() {
+    use msrp_proto::wire::headers::FailureReport;
+    let (mut r, s) = alice_bound(sim::config(22));
+    r.side
+        .ep
+        .send_message(
+            s,
+            OutgoingMessage::whole("text/plain", Bytes::from_static(b"hello"))
+                .failure_report(FailureReport::Partial),
+        )
+        .unwrap();
+    let t = text(&r.flush());
+    let tid = t.split_whitespace().nth(1).unwrap().to_owned();
+    r.side.ep.close_session(s).unwrap();
+    r.side.events.clear();
+    let err = format!(
+        "MSRP {tid} 413 Too Large\r\nTo-Path: {ALICE}\r\nFrom-Path: {BOB}\r\n-------{tid}$\r\n"
+    );
+    r.feed(err.as_bytes());
+    assert!(
+        !r.side
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::MessageFailed { .. })),
+        "{:?}",
+        r.side.events
+    );
+}

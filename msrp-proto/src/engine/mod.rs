@@ -939,6 +939,16 @@ impl Endpoint {
                 self.free_out(i);
             }
         }
+        // Written `partial` chunks kept for late error responses (R4975-096) go too: an
+        // error arriving after the close must not raise an event for a session id that
+        // may already name a new session.
+        for c in self.conns.iter_mut().flatten() {
+            for i in 0..c.txs.len() {
+                if c.txs[i].is_some_and(|t| t.session == session.0) {
+                    c.drop_tx(i);
+                }
+            }
+        }
         let conn = self.sessions[session.0 as usize]
             .take()
             .and_then(|s| s.conn);
