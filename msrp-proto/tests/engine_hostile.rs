@@ -267,3 +267,42 @@ fn p35_slow_drip_frame_that_stops_mid_way_stalls_the_connection() {
         }
     )));
 }
+
+/// Found by the `engine` fuzz target: a complete message and unresynchronisable garbage
+/// in one read. The garbage loses the connection in the same call that queued the
+/// message's `Data` event, and the connection's input buffer went with it, so the
+/// freshly polled `BodyRef` read as `None`: the message was reported received with its
+/// bytes gone. The buffer now stays readable until the next mutation.
+#[test]
+fn fuzz_data_of_a_message_before_fatal_garbage_stays_readable() {
+    let (mut r, _) = Raw::bob(sim::config(38));
+    let mut input = send(
+        "good0001",
+        BOB,
+        ALICE,
+        "Message-ID: good1\r\nByte-Range: 1-5/5\r\n",
+        Some(b"hello"),
+    );
+    input.extend_from_slice(b"MSRP x SEND\r\n\r\n");
+    let n = r.side.ep.handle_input(r.conn, r.now, &input).unwrap();
+    assert_eq!(n, input.len());
+    let mut got = Vec::new();
+    let mut lost = false;
+    while let Some(ev) = r.side.ep.poll_event() {
+        match ev {
+            Event::Data { body, .. } => got.extend_from_slice(
+                r.side
+                    .ep
+                    .received_body(body)
+                    .expect("a fresh BodyRef reads"),
+            ),
+            Event::ConnectionLost {
+                reason: ConnectionError::Malformed(_),
+                ..
+            } => lost = true,
+            _ => {}
+        }
+    }
+    assert_eq!(got, b"hello");
+    assert!(lost, "the garbage loses the connection");
+}

@@ -506,6 +506,9 @@ pub struct Endpoint {
     generation: u64,
     /// The latest instant any call passed in.
     last_now: Option<Instant>,
+    /// Input buffers of connections lost in the current generation whose `Data` events
+    /// are still queued: (connection, stream position of `buf[0]`, buffer, end).
+    lost_input: Vec<(u32, u64, Box<[u8]>, usize)>,
     /// Some connection became idle in a call without `now` (`add_connection`,
     /// `close_session`): its idle timer starts at the next call that brings the time,
     /// and `poll_timeout` asks for one at once.
@@ -548,6 +551,7 @@ impl Endpoint {
             events: VecDeque::with_capacity(1024),
             generation: 0,
             last_now: None,
+            lost_input: Vec::new(),
             idle_unstamped: false,
             cfg: config,
         }
@@ -604,11 +608,12 @@ impl Endpoint {
             + self.conns.capacity() * size_of::<Option<Conn>>()
             + self.sessions.capacity() * size_of::<Option<Session>>()
             + self.events.capacity() * size_of::<Event>()
+            + self.lost_input.iter().map(|l| l.2.len()).sum::<usize>()
     }
 
     /// Registers a transport connection (either direction). Allocates its buffers.
     pub fn add_connection(&mut self) -> ConnectionId {
-        self.generation += 1;
+        self.bump();
         let cfg = &self.cfg;
         let tx_max = cfg.limits.max_outstanding_transactions.max(1);
         let conn = Conn {
@@ -961,7 +966,7 @@ impl Endpoint {
     /// Closes a connection locally: every session bound to it fails
     /// ([`ConnectionError::LocallyClosed`]).
     pub fn close_connection(&mut self, conn: ConnectionId) -> Result<(), Error> {
-        self.generation += 1;
+        self.bump();
         self.conn_mut(conn)?;
         self.lose_connection(conn.0, ConnectionError::LocallyClosed);
         Ok(())
@@ -975,7 +980,7 @@ impl Endpoint {
     /// mutation: earlier [`BodyRef`]s become invalid). Empty when the buffer is full
     /// because the engine is waiting for the peer to read (back-pressure).
     pub fn recv_buf(&mut self, conn: ConnectionId) -> Result<&mut [u8], Error> {
-        self.generation += 1;
+        self.bump();
         self.compact(conn.0)?;
         let c = self.conn_mut(conn)?;
         Ok(&mut c.in_buf[c.in_end..])
@@ -983,7 +988,7 @@ impl Endpoint {
 
     /// `n` bytes were read into [`recv_buf`](Self::recv_buf): decode them.
     pub fn handle_read(&mut self, conn: ConnectionId, now: Instant, n: usize) -> Result<(), Error> {
-        self.generation += 1;
+        self.bump();
         self.observe(now);
         let c = self.conn_mut(conn)?;
         if n > c.in_buf.len() - c.in_end {
@@ -1018,7 +1023,7 @@ impl Endpoint {
     /// The peer closed its side: the connection is lost (cleanly between messages,
     /// [`ConnectionError::Truncated`] inside one).
     pub fn handle_eof(&mut self, conn: ConnectionId, now: Instant) -> Result<(), Error> {
-        self.generation += 1;
+        self.bump();
         self.observe(now);
         let c = self.conn_mut(conn)?;
         let reason = match c.decoder.finish(&c.in_buf[c.in_start..c.in_end]) {
@@ -1037,13 +1042,19 @@ impl Endpoint {
         if body.generation != self.generation {
             return None;
         }
-        let c = self.conns.get(body.conn as usize)?.as_ref()?;
-        let start = usize::try_from(body.pos.checked_sub(c.in_base)?).ok()?;
+        let (base, buf, in_end) = match self.conns.get(body.conn as usize) {
+            Some(Some(c)) => (c.in_base, &c.in_buf, c.in_end),
+            _ => {
+                let (_, base, buf, end) = self.lost_input.iter().find(|l| l.0 == body.conn)?;
+                (*base, buf, *end)
+            }
+        };
+        let start = usize::try_from(body.pos.checked_sub(base)?).ok()?;
         let end = start.checked_add(body.len as usize)?;
-        if end > c.in_end {
+        if end > in_end {
             return None;
         }
-        c.in_buf.get(start..end)
+        buf.get(start..end)
     }
 
     // -----------------------------------------------------------------------------------
@@ -1081,7 +1092,7 @@ impl Endpoint {
         now: Instant,
         n: usize,
     ) -> Result<(), Error> {
-        self.generation += 1;
+        self.bump();
         self.observe(now);
         let timeout = self.cfg.transaction_timeout;
         let c = self.conn_mut(conn)?;
@@ -1188,7 +1199,7 @@ impl Endpoint {
 
     /// Runs every timer due at `now`. Calling it early or twice does nothing.
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.generation += 1;
+        self.bump();
         self.observe(now);
         // Connections first: a stalled frame or an idle connection goes before the
         // messages and sessions it would take with it.
@@ -1458,13 +1469,17 @@ impl Endpoint {
     }
 
     fn lose_connection(&mut self, conn: u32, reason: ConnectionError) {
-        if self
-            .conns
-            .get_mut(conn as usize)
-            .and_then(Option::take)
-            .is_none()
-        {
+        let Some(c) = self.conns.get_mut(conn as usize).and_then(Option::take) else {
             return;
+        };
+        // Data events of this call still point into its input buffer: keep the buffer
+        // readable until the next mutation, as every `BodyRef` promises.
+        if self
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::Data { body, .. } if body.conn == conn))
+        {
+            self.lost_input.push((conn, c.in_base, c.in_buf, c.in_end));
         }
         self.events.push_back(Event::ConnectionLost {
             connection: ConnectionId(conn),
@@ -1518,6 +1533,12 @@ impl Endpoint {
         if let Some(c) = s.conn {
             self.refresh_idle(c);
         }
+    }
+
+    /// A mutation: earlier `BodyRef`s become stale, and so do lost connections' buffers.
+    fn bump(&mut self) {
+        self.generation += 1;
+        self.lost_input.clear();
     }
 
     /// Remembers `now` as the latest time seen and starts the idle timers of
