@@ -597,8 +597,13 @@ impl Sim {
     fn finish(&mut self) {
         let horizon = self.now + Duration::from_secs(3600);
         for _ in 0..100_000 {
+            // Legitimate traffic drains in far fewer rounds (each moves every byte
+            // available); endless traffic without a clock is a livelock.
+            let mut spins = 0u32;
             while self.transfer(0, usize::MAX) | self.transfer(1, usize::MAX) {
                 self.check_memory();
+                spins += 1;
+                assert!(spins < 200_000, "the link never goes quiet: livelock");
             }
             let next = [
                 self.sides[0].ep.poll_timeout(),
@@ -667,6 +672,24 @@ mod tests {
             more.extend_from_slice(&[8 + (seed % 4), seed, 1, 4, seed, seed, 2, 2, 0x82, 6]);
             engine(&program(c, &more));
         }
+    }
+
+    /// Open finding of the `engine` target (not fixed yet): with 13-byte chunks and both
+    /// sides sending, a whole message's chunk is restarted at the same Byte-Range
+    /// (`14-*/256`) over and over and the link never goes quiet.
+    #[test]
+    #[ignore = "open engine livelock found by fuzzing; see the report"]
+    fn fuzz_open_livelock_chunk_restarts_at_the_same_range() {
+        engine(&[
+            1, 0, 3, 1, 3, 3, 2, 2, 3, 2, 2, 1, 1, 1, 1, 0, 2, 1, 1, 1, 0, 2, 0, 1, 159, 1, 0, 2,
+            0, 3, 3, 3, 3, 2, 2, 3, 2, 2, 1, 1, 1, 1, 0, 1, 0, 0, 0, 100, 0, 0, 9, 1, 0, 3, 1, 3,
+            3, 2, 2, 3, 2, 2, 1, 1, 1, 1, 0, 0, 3, 1, 3, 3, 2, 2, 3, 2, 2, 1, 1, 1, 1, 0, 2, 1, 1,
+            1, 0, 2, 0, 1, 1, 0, 2, 0, 3, 3, 3, 3, 2, 2, 3, 2, 2, 1, 1, 1, 2, 2, 1, 0, 1, 0, 0, 0,
+            100, 0, 0, 9, 1, 0, 3, 1, 3, 3, 3, 2, 0, 255, 253, 253, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+            0, 1, 0, 1, 0, 0, 0, 100, 0, 0, 1, 129, 25, 1, 16, 39, 38, 3, 45, 45, 45, 5, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 11, 7, 12, 77, 83, 82, 80, 32, 126, 3, 3, 2, 2, 2, 0, 3, 3,
+            3, 3, 2, 2, 3, 2, 2, 129, 39, 1, 16, 39, 3, 45, 45, 1, 45, 5, 1,
+        ]);
     }
 
     #[test]
