@@ -2,7 +2,77 @@
 //! line each). Built only for `cargo fuzz` (`cfg(fuzzing)`) and for this crate's unit
 //! tests, which run every body over the RFC vectors: not part of the public API.
 
+//!
+//! The bodies take plain bytes and derive their structure from them with [`Input`]
+//! (no `arbitrary` dependency: the crate stays dependency-free for fuzzing, and a body's
+//! input layout is documented next to it).
+
+mod engine;
+mod relay;
+#[cfg(feature = "tls")]
+mod tls_engine;
+mod uri;
+
+pub use self::engine::engine;
+pub use self::relay::relay;
+#[cfg(feature = "tls")]
+pub use self::tls_engine::tls_engine;
+pub use self::uri::uri;
+
 use crate::wire::{Decoder, Event, Flag, Limits, ParseError};
+
+/// A cursor over fuzz input: each read takes bytes from the front and yields zeros once
+/// the input is exhausted, so every byte string is a valid program.
+#[derive(Debug, Clone)]
+pub struct Input<'a> {
+    data: &'a [u8],
+}
+
+impl<'a> Input<'a> {
+    /// A cursor over `data`.
+    pub fn new(data: &'a [u8]) -> Self {
+        Self { data }
+    }
+
+    /// Whether the input is used up.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The next byte (0 when exhausted).
+    pub fn byte(&mut self) -> u8 {
+        match self.data.split_first() {
+            Some((&b, rest)) => {
+                self.data = rest;
+                b
+            }
+            None => 0,
+        }
+    }
+
+    /// The next two bytes, little-endian.
+    pub fn u16(&mut self) -> u16 {
+        u16::from_le_bytes([self.byte(), self.byte()])
+    }
+
+    /// The next eight bytes, little-endian.
+    pub fn u64(&mut self) -> u64 {
+        (0..8).fold(0, |acc, i| acc | u64::from(self.byte()) << (8 * i))
+    }
+
+    /// Up to `n` bytes.
+    pub fn bytes(&mut self, n: usize) -> &'a [u8] {
+        let (head, rest) = self.data.split_at(n.min(self.data.len()));
+        self.data = rest;
+        head
+    }
+
+    /// A length-prefixed (one byte) slice.
+    pub fn slice(&mut self) -> &'a [u8] {
+        let n = usize::from(self.byte());
+        self.bytes(n)
+    }
+}
 
 /// The `framer` target: decodes the input once in one read and once in the read sizes
 /// the input's prefix chooses, and checks that

@@ -61,6 +61,7 @@
 pub mod digest;
 pub mod engine;
 #[cfg(any(fuzzing, test))]
+#[doc(hidden)]
 pub mod fuzzing;
 pub mod rand;
 pub mod relay;

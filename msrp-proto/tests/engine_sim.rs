@@ -711,3 +711,96 @@ fn message_started_carries_content_type_once() {
     assert!(started(id).unwrap() < first_data.unwrap());
     assert!(started(id2).is_some());
 }
+
+/// Found by the `engine` fuzz target: an empty message with `Success-Report: yes` was
+/// reported delivered as soon as its chunk was written (a success REPORT covering zero
+/// octets is vacuously complete), before the peer had read it. Delivery now waits for
+/// the peer's REPORT.
+#[test]
+fn fuzz_r4975_129_empty_message_with_success_report_waits_for_the_report() {
+    let (mut sim, sa, _sb) = Sim::pair(3, sim::config(3), sim::config(4));
+    let id = sim
+        .a
+        .ep
+        .send_message(
+            sa,
+            OutgoingMessage::whole("text/plain", Bytes::new()).success_report(SuccessReport::Yes),
+        )
+        .unwrap();
+    // Write Alice's output without letting Bob read it.
+    let conn = sim.links[0].0;
+    while let Some(out) = sim.a.ep.poll_transmit(conn) {
+        let n = out.len();
+        sim.a.ep.transmit_done(conn, sim.now, n).unwrap();
+    }
+    sim.a.drain_events();
+    assert!(
+        !sim.a
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::MessageDelivered { message, .. } if *message == id)),
+        "delivered before the peer read it: {:?}",
+        sim.a.events
+    );
+    // A connection that dies now fails it instead.
+    sim.a.ep.handle_eof(conn, sim.now).unwrap();
+    sim.a.drain_events();
+    assert!(
+        sim.a
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::MessageFailed { message, .. } if *message == id))
+    );
+}
+
+#[test]
+fn r4975_129_empty_message_with_success_report_is_delivered_after_the_report() {
+    let (mut sim, sa, sb) = Sim::pair(5, sim::config(5), sim::config(6));
+    let id = sim
+        .a
+        .ep
+        .send_message(
+            sa,
+            OutgoingMessage::whole("text/plain", Bytes::new()).success_report(SuccessReport::Yes),
+        )
+        .unwrap();
+    sim.drive();
+    assert!(sim.b.events.iter().any(|e| matches!(e, Event::MessageReceived { session, message, len: 0, .. } if *session == sb && *message == id)));
+    assert!(sim.a.events.iter().any(
+        |e| matches!(e, Event::MessageDelivered { message, confirmed: 0, .. } if *message == id)
+    ));
+}
+
+/// Found by the `engine` fuzz target: a `partial` message already reported sent kept its
+/// written chunks for late errors (R4975-096), and an error arriving after the
+/// application closed the session still raised `MessageFailed` for the closed session's
+/// id, which a new session may reuse. Closing a session now forgets them.
+#[test]
+fn fuzz_r4975_096_late_error_after_close_session_raises_no_event() {
+    use msrp_proto::wire::headers::FailureReport;
+    let (mut r, s) = alice_bound(sim::config(22));
+    r.side
+        .ep
+        .send_message(
+            s,
+            OutgoingMessage::whole("text/plain", Bytes::from_static(b"hello"))
+                .failure_report(FailureReport::Partial),
+        )
+        .unwrap();
+    let t = text(&r.flush());
+    let tid = t.split_whitespace().nth(1).unwrap().to_owned();
+    r.side.ep.close_session(s).unwrap();
+    r.side.events.clear();
+    let err = format!(
+        "MSRP {tid} 413 Too Large\r\nTo-Path: {ALICE}\r\nFrom-Path: {BOB}\r\n-------{tid}$\r\n"
+    );
+    r.feed(err.as_bytes());
+    assert!(
+        !r.side
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::MessageFailed { .. })),
+        "{:?}",
+        r.side.events
+    );
+}

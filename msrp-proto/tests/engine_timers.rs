@@ -239,3 +239,37 @@ fn p35_r4975_206_oversized_single_chunk_is_stopped_early_with_report_413() {
     let got: usize = sim.b.bodies.get(&id).map_or(0, |b| b.bytes().len());
     assert!(got <= 100_000, "{got}");
 }
+
+/// Found by the `engine` fuzz target: a session failing inside `handle_timeout` (here the
+/// binding SEND's transaction timer) made its connection idle without stamping the idle
+/// timer, so `poll_timeout` stayed due at `now` until `handle_timeout` ran a second time.
+#[test]
+fn fuzz_handle_timeout_leaves_no_timer_due_when_a_session_fails_in_it() {
+    let mut r = Raw::new(sim::config(9));
+    let now = r.now;
+    let s = r
+        .side
+        .ep
+        .add_session(sim::uri(ALICE), vec![sim::uri(BOB)], Some(r.conn), now)
+        .unwrap();
+    assert!(!r.flush().is_empty(), "the binding SEND goes out");
+    let t = r
+        .side
+        .ep
+        .poll_timeout()
+        .expect("the binding SEND's transaction timer");
+    r.side.ep.handle_timeout(t);
+    r.side.drain_events();
+    assert!(
+        r.side
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::SessionFailed { session, .. } if *session == s))
+    );
+    let next = r.side.ep.poll_timeout();
+    assert!(
+        next.is_some_and(|n| n > t),
+        "due again at once: {next:?} (now {t:?})"
+    );
+    assert_eq!(next, Some(t + Config::default().connection_idle_timeout));
+}

@@ -63,6 +63,9 @@ pub mod cema {
 mod attrs;
 mod error;
 mod file;
+#[cfg(any(fuzzing, test))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod model;
 mod msrp;
 mod uri_check;

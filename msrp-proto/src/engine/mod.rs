@@ -342,6 +342,9 @@ struct OutMsg {
     flushed_all: bool,
     /// Transactions awaiting a 200.
     open_tx: u32,
+    /// A success REPORT for it arrived (an empty message is confirmed by one covering
+    /// nothing: `confirmed` alone cannot tell).
+    reported: bool,
     queued: bool,
 }
 
@@ -505,6 +508,9 @@ pub struct Endpoint {
     generation: u64,
     /// The latest instant any call passed in.
     last_now: Option<Instant>,
+    /// Input buffers of connections lost in the current generation whose `Data` events
+    /// are still queued: (connection, stream position of `buf[0]`, buffer, end).
+    lost_input: Vec<(u32, u64, Box<[u8]>, usize)>,
     /// Some connection became idle in a call without `now` (`add_connection`,
     /// `close_session`): its idle timer starts at the next call that brings the time,
     /// and `poll_timeout` asks for one at once.
@@ -547,6 +553,7 @@ impl Endpoint {
             events: VecDeque::with_capacity(1024),
             generation: 0,
             last_now: None,
+            lost_input: Vec::new(),
             idle_unstamped: false,
             cfg: config,
         }
@@ -558,9 +565,57 @@ impl Endpoint {
         &self.cfg
     }
 
+    /// Heap bytes held by the endpoint's tables, queues and buffers (capacities, not
+    /// lengths): what the fuzz bodies compare against the bound the limits promise.
+    #[cfg(any(fuzzing, test))]
+    pub(crate) fn footprint(&self) -> usize {
+        use core::mem::size_of;
+        let conns: usize = self
+            .conns
+            .iter()
+            .flatten()
+            .map(|c| {
+                c.in_buf.len()
+                    + c.ctrl.capacity()
+                    + c.out.capacity()
+                    + c.open_in.capacity() * size_of::<InTx>()
+                    + c.queue.capacity() * size_of::<u32>()
+                    + c.txs.capacity() * size_of::<Option<Tx>>()
+                    + c.cur.from.capacity()
+                    + c.cur.to.capacity()
+            })
+            .sum();
+        let sessions: usize = self
+            .sessions
+            .iter()
+            .flatten()
+            .map(|s| {
+                s.remote.capacity() * size_of::<Uri>()
+                    + s.incoming.capacity() * size_of::<InMsg>()
+                    + s.incoming
+                        .iter()
+                        .map(|m| m.ranges.capacity() * 16)
+                        .sum::<usize>()
+                    + s.done.capacity() * size_of::<Done>()
+            })
+            .sum();
+        let outs: usize = self
+            .outs
+            .iter()
+            .map(|o| o.staging.capacity() + o.confirmed.capacity() * 16 + size_of::<OutSlot>())
+            .sum();
+        conns
+            + sessions
+            + outs
+            + self.conns.capacity() * size_of::<Option<Conn>>()
+            + self.sessions.capacity() * size_of::<Option<Session>>()
+            + self.events.capacity() * size_of::<Event>()
+            + self.lost_input.iter().map(|l| l.2.len()).sum::<usize>()
+    }
+
     /// Registers a transport connection (either direction). Allocates its buffers.
     pub fn add_connection(&mut self) -> ConnectionId {
-        self.generation += 1;
+        self.bump();
         let cfg = &self.cfg;
         let tx_max = cfg.limits.max_outstanding_transactions.max(1);
         let conn = Conn {
@@ -892,6 +947,16 @@ impl Endpoint {
                 self.free_out(i);
             }
         }
+        // Written `partial` chunks kept for late error responses (R4975-096) go too: an
+        // error arriving after the close must not raise an event for a session id that
+        // may already name a new session.
+        for c in self.conns.iter_mut().flatten() {
+            for i in 0..c.txs.len() {
+                if c.txs[i].is_some_and(|t| t.session == session.0) {
+                    c.drop_tx(i);
+                }
+            }
+        }
         let conn = self.sessions[session.0 as usize]
             .take()
             .and_then(|s| s.conn);
@@ -904,7 +969,7 @@ impl Endpoint {
     /// Closes a connection locally: every session bound to it fails
     /// ([`ConnectionError::LocallyClosed`]).
     pub fn close_connection(&mut self, conn: ConnectionId) -> Result<(), Error> {
-        self.generation += 1;
+        self.bump();
         self.conn_mut(conn)?;
         self.lose_connection(conn.0, ConnectionError::LocallyClosed);
         Ok(())
@@ -918,7 +983,7 @@ impl Endpoint {
     /// mutation: earlier [`BodyRef`]s become invalid). Empty when the buffer is full
     /// because the engine is waiting for the peer to read (back-pressure).
     pub fn recv_buf(&mut self, conn: ConnectionId) -> Result<&mut [u8], Error> {
-        self.generation += 1;
+        self.bump();
         self.compact(conn.0)?;
         let c = self.conn_mut(conn)?;
         Ok(&mut c.in_buf[c.in_end..])
@@ -926,7 +991,7 @@ impl Endpoint {
 
     /// `n` bytes were read into [`recv_buf`](Self::recv_buf): decode them.
     pub fn handle_read(&mut self, conn: ConnectionId, now: Instant, n: usize) -> Result<(), Error> {
-        self.generation += 1;
+        self.bump();
         self.observe(now);
         let c = self.conn_mut(conn)?;
         if n > c.in_buf.len() - c.in_end {
@@ -961,7 +1026,7 @@ impl Endpoint {
     /// The peer closed its side: the connection is lost (cleanly between messages,
     /// [`ConnectionError::Truncated`] inside one).
     pub fn handle_eof(&mut self, conn: ConnectionId, now: Instant) -> Result<(), Error> {
-        self.generation += 1;
+        self.bump();
         self.observe(now);
         let c = self.conn_mut(conn)?;
         let reason = match c.decoder.finish(&c.in_buf[c.in_start..c.in_end]) {
@@ -981,13 +1046,19 @@ impl Endpoint {
         if body.generation != self.generation {
             return None;
         }
-        let c = self.conns.get(body.conn as usize)?.as_ref()?;
-        let start = usize::try_from(body.pos.checked_sub(c.in_base)?).ok()?;
+        let (base, buf, in_end) = match self.conns.get(body.conn as usize) {
+            Some(Some(c)) => (c.in_base, &c.in_buf, c.in_end),
+            _ => {
+                let (_, base, buf, end) = self.lost_input.iter().find(|l| l.0 == body.conn)?;
+                (*base, buf, *end)
+            }
+        };
+        let start = usize::try_from(body.pos.checked_sub(base)?).ok()?;
         let end = start.checked_add(body.len as usize)?;
-        if end > c.in_end {
+        if end > in_end {
             return None;
         }
-        c.in_buf.get(start..end)
+        buf.get(start..end)
     }
 
     // -----------------------------------------------------------------------------------
@@ -1029,7 +1100,7 @@ impl Endpoint {
         now: Instant,
         n: usize,
     ) -> Result<(), Error> {
-        self.generation += 1;
+        self.bump();
         self.observe(now);
         let timeout = self.cfg.transaction_timeout;
         let c = self.conn_mut(conn)?;
@@ -1136,7 +1207,7 @@ impl Endpoint {
 
     /// Runs every timer due at `now`. Calling it early or twice does nothing.
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.generation += 1;
+        self.bump();
         self.observe(now);
         // Connections first: a stalled frame or an idle connection goes before the
         // messages and sessions it would take with it.
@@ -1213,6 +1284,9 @@ impl Endpoint {
                 }
             }
         }
+        // A session that failed above left its connection idle: its idle timer starts
+        // now, not at a later call (else `poll_timeout` would stay due at `now`).
+        self.observe(now);
     }
 
     // -----------------------------------------------------------------------------------
@@ -1269,6 +1343,7 @@ impl Endpoint {
             written_all: false,
             flushed_all: false,
             open_tx: 0,
+            reported: false,
             queued: false,
         });
         Ok(slot as u32)
@@ -1363,7 +1438,7 @@ impl Endpoint {
         let total = m.sent;
         let session = SessionId(m.session);
         let ev = if m.success_report == SuccessReport::Yes && !m.is_binding() {
-            if !confirmed.covers(total) {
+            if !m.reported || !confirmed.covers(total) {
                 return;
             }
             Event::MessageDelivered {
@@ -1402,13 +1477,17 @@ impl Endpoint {
     }
 
     fn lose_connection(&mut self, conn: u32, reason: ConnectionError) {
-        if self
-            .conns
-            .get_mut(conn as usize)
-            .and_then(Option::take)
-            .is_none()
-        {
+        let Some(c) = self.conns.get_mut(conn as usize).and_then(Option::take) else {
             return;
+        };
+        // Data events of this call still point into its input buffer: keep the buffer
+        // readable until the next mutation, as every `BodyRef` promises.
+        if self
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::Data { body, .. } if body.conn == conn))
+        {
+            self.lost_input.push((conn, c.in_base, c.in_buf, c.in_end));
         }
         self.events.push_back(Event::ConnectionLost {
             connection: ConnectionId(conn),
@@ -1462,6 +1541,12 @@ impl Endpoint {
         if let Some(c) = s.conn {
             self.refresh_idle(c);
         }
+    }
+
+    /// A mutation: earlier `BodyRef`s become stale, and so do lost connections' buffers.
+    fn bump(&mut self) {
+        self.generation += 1;
+        self.lost_input.clear();
     }
 
     /// Remembers `now` as the latest time seen and starts the idle timers of

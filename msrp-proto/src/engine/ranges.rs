@@ -31,6 +31,12 @@ impl RangeSet {
         }
     }
 
+    /// Ranges the set has room for without reallocating (fuzz bodies' memory check).
+    #[cfg(any(fuzzing, test))]
+    pub(crate) fn capacity(&self) -> usize {
+        self.ranges.capacity()
+    }
+
     /// Removes every range (keeps the allocation).
     pub fn clear(&mut self) {
         self.ranges.clear();

@@ -648,7 +648,8 @@ impl Endpoint {
         };
         if status.is_success() {
             let o = &mut self.outs[slot];
-            let Some(m) = o.msg.as_ref() else { return };
+            let Some(m) = o.msg.as_mut() else { return };
+            m.reported = true;
             let (start, end) = match range {
                 Some(r) => (r.start - 1, r.end.or(r.total).unwrap_or(m.sent)),
                 None => (0, m.sent),
