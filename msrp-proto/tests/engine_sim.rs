@@ -804,3 +804,49 @@ fn fuzz_r4975_096_late_error_after_close_session_raises_no_event() {
         r.side.events
     );
 }
+
+/// R4975-112 says responses must not wait behind a chunk, but a chunk interrupted
+/// before it carries any body makes no progress: with tiny chunks and a send buffer that
+/// holds little more than a chunk head, two peers sending at once used to cut each
+/// other's chunks right after the head, restarting the same Byte-Range forever (found by
+/// the engine fuzzer). Every message must arrive, with a bounded number of chunks.
+#[test]
+fn r4975_112_bidirectional_tiny_chunks_make_progress() {
+    let tiny = |seed| {
+        let mut c = small_chunks(seed, 13);
+        c.send_buffer = 100;
+        c
+    };
+    let (mut sim, sa, sb) = Sim::pair(41, tiny(41), tiny(42));
+    sim.max_split = usize::MAX;
+    let mut sent = Vec::new();
+    for k in 0..3u8 {
+        for (from_a, session) in [(true, sa), (false, sb)] {
+            let data = body(256 + usize::from(k), k);
+            let m = OutgoingMessage::whole("text/plain", Bytes::from(data.clone()))
+                .success_report(SuccessReport::Yes);
+            let side = if from_a { &mut sim.a } else { &mut sim.b };
+            sent.push((from_a, side.ep.send_message(session, m).unwrap(), data));
+        }
+    }
+    let steps = (0..100_000).take_while(|_| sim.step()).count();
+    assert!(steps < 100_000, "the link never goes quiet");
+    for (from_a, id, data) in &sent {
+        let (tx, rx) = if *from_a {
+            (&sim.a, &sim.b)
+        } else {
+            (&sim.b, &sim.a)
+        };
+        assert_eq!(rx.bodies[id].bytes(), &data[..]);
+        assert!(
+            tx.events
+                .iter()
+                .any(|e| matches!(e, Event::MessageDelivered { message, .. } if message == id))
+        );
+    }
+    // 6 messages of ~256 bytes in 13-byte chunks: about 20 chunks each.
+    let chunks = text(&sim.a.wrote[&sim.links[0].0])
+        .matches(" SEND\r\n")
+        .count();
+    assert!(chunks < 6 * 40, "{chunks} chunks written by Alice");
+}

@@ -8,6 +8,10 @@ use crate::wire::{Flag, Method, TransactionId};
 
 /// Largest chunk written with an exact range-end (R4975-107).
 const NON_INTERRUPTIBLE_MAX: u64 = 2048;
+/// Body bytes an open chunk carries before a response or REPORT may interrupt it (fewer
+/// when the chunk size is smaller): bounds how long control traffic waits behind a chunk
+/// while guaranteeing every chunk makes progress.
+const MIN_CHUNK_PROGRESS: u64 = 1024;
 
 /// How many bytes of `piece` can follow `tail` (the chunk's last bytes) without the
 /// body containing `needle` (`-------<tid>`, R4975-082): the offset in `piece` where the
@@ -42,11 +46,25 @@ impl Endpoint {
             let Some(c) = self.conns[ci].as_mut() else {
                 return;
             };
-            // 1. Responses and REPORTs first, interrupting an open chunk (R4975-112).
-            if !c.ctrl.is_empty() {
+            // 1. Responses and REPORTs first, interrupting an open chunk (R4975-112),
+            //    once that chunk has carried some body: a chunk cut right after its head
+            //    makes no progress, and two peers whose every chunk draws a response
+            //    would restart the same Byte-Range forever (found by the engine fuzzer).
+            let (owed, finished) = match c.open {
+                Some(open) if !c.ctrl.is_empty() => self.progress_owed(&open, chunk_size),
+                _ => (0, false),
+            };
+            let c = self.conns[ci].as_mut().expect("live");
+            if !c.ctrl.is_empty() && owed == 0 {
                 if let Some(open) = c.open {
-                    self.end_chunk(ci, Flag::More);
-                    self.requeue_front(ci, open.slot);
+                    // A chunk whose message has no byte left ends the message (`$`)
+                    // rather than being continued by an empty chunk.
+                    if finished {
+                        self.end_chunk(ci, Flag::End);
+                    } else {
+                        self.end_chunk(ci, Flag::More);
+                        self.requeue_front(ci, open.slot);
+                    }
                     continue;
                 }
                 let base = c.out_base + c.out.len() as u64;
@@ -101,7 +119,9 @@ impl Endpoint {
                 }
                 // Past `chunk_size` with nobody else waiting the chunk stays open
                 // (R4975-108): no budget then, or it would continue one byte at a time.
-                let budget = if others_waiting {
+                let budget = if owed > 0 {
+                    owed
+                } else if others_waiting {
                     chunk_size.saturating_sub(open.written) as usize
                 } else {
                     usize::MAX
@@ -172,6 +192,27 @@ impl Endpoint {
             let Some(slot) = picked else { return };
             self.open_chunk(ci, slot, room);
         }
+    }
+
+    /// How many body bytes the open chunk must still carry before a response or REPORT
+    /// may interrupt it: up to [`MIN_CHUNK_PROGRESS`] (or the chunk size, if smaller) of
+    /// body that is available now. 0 when the chunk has carried that much, or when no body
+    /// is ready (a pulled body the application has not supplied never holds up control
+    /// traffic). Also tells whether the message's body is completely written, so the
+    /// chunk can end it.
+    fn progress_owed(&self, open: &OpenChunk, chunk_size: u64) -> (usize, bool) {
+        let OutSlot { msg, staging, .. } = &self.outs[open.slot as usize];
+        let Some(m) = msg.as_ref().filter(|m| m.id == open.message) else {
+            return (0, false);
+        };
+        let avail = match &m.whole {
+            Some(b) => b.len() - m.sent as usize,
+            None => staging.len() - m.staged_pos,
+        };
+        let finished = avail == 0 && (m.eof || m.whole.is_some());
+        let floor = chunk_size.min(MIN_CHUNK_PROGRESS);
+        let owed = floor.saturating_sub(open.written);
+        (avail.min(owed as usize), finished)
     }
 
     fn requeue_back(&mut self, ci: usize, slot: u32) {

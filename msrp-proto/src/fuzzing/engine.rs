@@ -687,12 +687,13 @@ mod tests {
         }
     }
 
-    /// Open finding of the `engine` target (not fixed yet): with 13-byte chunks and both
-    /// sides sending, a whole message's chunk is restarted at the same Byte-Range
-    /// (`14-*/256`) over and over and the link never goes quiet.
+    /// Found by the `engine` target: with 13-byte chunks, a send buffer that holds little
+    /// more than a chunk head and both sides sending, each side's new chunk drew a 200
+    /// that interrupted the peer's chunk right after its head, so both restarted the same
+    /// Byte-Range (`14-*/256`) forever. A response now waits until the open chunk has
+    /// carried some body (R4975-112 still holds: it never waits for the whole chunk).
     #[test]
-    #[ignore = "open engine livelock found by fuzzing; see the report"]
-    fn fuzz_open_livelock_chunk_restarts_at_the_same_range() {
+    fn fuzz_r4975_112_interrupted_chunks_make_progress() {
         engine(&[
             1, 0, 3, 1, 3, 3, 2, 2, 3, 2, 2, 1, 1, 1, 1, 0, 2, 1, 1, 1, 0, 2, 0, 1, 159, 1, 0, 2,
             0, 3, 3, 3, 3, 2, 2, 3, 2, 2, 1, 1, 1, 1, 0, 1, 0, 0, 0, 100, 0, 0, 9, 1, 0, 3, 1, 3,
