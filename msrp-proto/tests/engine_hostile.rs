@@ -251,14 +251,30 @@ fn p35_slow_drip_frame_that_stops_mid_way_stalls_the_connection() {
         r.side.ep.handle_timeout(r.now);
         r.feed(std::slice::from_ref(b));
     }
-    let deadline = r
-        .side
-        .ep
-        .poll_timeout()
-        .expect("a stall timer runs mid-frame");
-    assert_eq!(deadline, r.now + Config::default().incoming_idle_timeout);
-    r.side.ep.handle_timeout(deadline);
-    r.side.drain_events();
+    // `poll_timeout` may wake early (a timer that moved later since it was armed), never
+    // late; the connection stalls exactly `incoming_idle_timeout` after the last byte.
+    let stall_at = r.now + Config::default().incoming_idle_timeout;
+    let lost = |r: &Raw| {
+        r.side
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::ConnectionLost { .. }))
+    };
+    let mut deadline;
+    loop {
+        deadline = r
+            .side
+            .ep
+            .poll_timeout()
+            .expect("a stall timer runs mid-frame");
+        assert!(deadline <= stall_at, "woken late");
+        r.side.ep.handle_timeout(deadline);
+        r.side.drain_events();
+        if lost(&r) {
+            break;
+        }
+    }
+    assert_eq!(deadline, stall_at);
     assert!(r.side.events.iter().any(|e| matches!(
         e,
         Event::ConnectionLost {

@@ -65,7 +65,9 @@ fn p09_passive_session_bound_in_time_sends_its_queue() {
     let t = text(&out);
     assert!(t.contains("MSRP bind0001 200 OK"), "{t}");
     assert!(t.contains(" SEND\r\n") && t.contains("queued"), "{t}");
-    // No binding deadline any more; the sent SEND's transaction timer runs instead.
+    // No binding deadline any more; the sent SEND's transaction timer runs instead
+    // (exact once `handle_timeout` has rescanned: `poll_timeout` may be a lower bound).
+    r.side.ep.handle_timeout(r.now);
     assert_eq!(
         r.side.ep.poll_timeout(),
         Some(r.now + Config::default().transaction_timeout)
@@ -181,6 +183,7 @@ fn p35_message_that_never_ends_stalls_the_connection() {
     );
     // Then silence: after incoming_idle_timeout the connection is lost, typed.
     let stall = Config::default().incoming_idle_timeout;
+    r.side.ep.handle_timeout(r.now);
     assert_eq!(r.side.ep.poll_timeout(), Some(r.now + stall));
     r.side.ep.handle_timeout(r.now + stall);
     r.side.drain_events();

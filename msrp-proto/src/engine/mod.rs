@@ -515,6 +515,18 @@ pub struct Endpoint {
     /// `close_session`): its idle timer starts at the next call that brings the time,
     /// and `poll_timeout` asks for one at once.
     idle_unstamped: bool,
+    /// No deadline is earlier than this (`None`: no timer runs). Every place that starts
+    /// a timer lowers it ([`arm`]); [`Endpoint::handle_timeout`] recomputes it exactly.
+    /// So [`Endpoint::poll_timeout`] costs O(1) however many sessions there are, at the
+    /// price of an occasional early wake-up when a deadline moved later.
+    next_deadline: Option<Instant>,
+}
+
+/// Lowers `next` to `at`: a timer that starts now must be seen by `poll_timeout`.
+fn arm(next: &mut Option<Instant>, at: Instant) {
+    if next.is_none_or(|n| at < n) {
+        *next = Some(at);
+    }
 }
 
 impl core::fmt::Debug for Endpoint {
@@ -555,6 +567,7 @@ impl Endpoint {
             last_now: None,
             lost_input: Vec::new(),
             idle_unstamped: false,
+            next_deadline: None,
             cfg: config,
         }
     }
@@ -731,6 +744,9 @@ impl Endpoint {
             }
         };
         let sid = SessionId(idx as u32);
+        if active.is_none() {
+            arm(&mut self.next_deadline, now + self.cfg.binding_timeout);
+        }
         if let Some(c) = active {
             let id = MessageId::generate(&mut *self.rng);
             let slot = self
@@ -950,7 +966,10 @@ impl Endpoint {
         // Written `partial` chunks kept for late error responses (R4975-096) go too: an
         // error arriving after the close must not raise an event for a session id that
         // may already name a new session.
-        for c in self.conns.iter_mut().flatten() {
+        for ci in self.conns_of(session.0) {
+            let Some(c) = self.conns[ci].as_mut() else {
+                continue;
+            };
             for i in 0..c.txs.len() {
                 if c.txs[i].is_some_and(|t| t.session == session.0) {
                     c.drop_tx(i);
@@ -993,6 +1012,12 @@ impl Endpoint {
     pub fn handle_read(&mut self, conn: ConnectionId, now: Instant, n: usize) -> Result<(), Error> {
         self.bump();
         self.observe(now);
+        if n > 0 {
+            arm(
+                &mut self.next_deadline,
+                now + self.cfg.connection_idle_timeout,
+            );
+        }
         let c = self.conn_mut(conn)?;
         if n > c.in_buf.len() - c.in_end {
             return Err(Error::TooManyBytes);
@@ -1103,6 +1128,13 @@ impl Endpoint {
         self.bump();
         self.observe(now);
         let timeout = self.cfg.transaction_timeout;
+        if n > 0 {
+            // An idle connection's timer restarts (a lower bound if it is not idle).
+            arm(
+                &mut self.next_deadline,
+                now + self.cfg.connection_idle_timeout,
+            );
+        }
         let c = self.conn_mut(conn)?;
         if n > c.out.len() - c.out_sent {
             return Err(Error::TooManyBytes);
@@ -1133,6 +1165,7 @@ impl Endpoint {
             tx.flushed = true;
             if tx.expect_response {
                 tx.deadline = Some(now + timeout);
+                arm(&mut self.next_deadline, now + timeout);
             }
             let tx = *tx;
             if !tx.expect_response {
@@ -1165,8 +1198,33 @@ impl Endpoint {
     /// (`add_connection`, `close_session`) started an idle timer: call
     /// [`handle_timeout`](Self::handle_timeout) with the current time then. Changes after
     /// every input, command and `transmit_done`.
+    ///
+    /// O(1) whatever the number of sessions: it is a lower bound kept as timers start,
+    /// never later than the real next deadline but possibly earlier when a timer moved
+    /// later or stopped (a response arrived, traffic refreshed an idle timer). Waking at
+    /// such an instant is harmless: `handle_timeout` then fires nothing and makes the
+    /// bound exact again with the only full scan of every timer.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
+        let mut best = self.next_deadline;
+        if self.idle_unstamped
+            && let Some(t) = self.last_now
+        {
+            arm(&mut best, t); // an idle timer to start: call `handle_timeout` with the time
+        }
+        // Every timer started was armed (checked where a full scan is cheap).
+        if cfg!(debug_assertions) && self.conns.len() + self.sessions.len() < 64 {
+            let exact = self.scan_deadlines();
+            assert!(
+                exact.is_none_or(|e| best.is_some_and(|b| b <= e)),
+                "a timer at {exact:?} was not armed (next {best:?})"
+            );
+        }
+        best
+    }
+
+    /// The earliest deadline of every timer, by a full scan.
+    fn scan_deadlines(&self) -> Option<Instant> {
         let mut best: Option<Instant> = None;
         let mut consider = |t: Instant| {
             if best.is_none_or(|b| t < b) {
@@ -1181,11 +1239,6 @@ impl Endpoint {
             }
         }
         let cfg = &self.cfg;
-        if self.idle_unstamped
-            && let Some(t) = self.last_now
-        {
-            consider(t); // an idle timer to start: call `handle_timeout` with the time
-        }
         for c in self.conns.iter().flatten() {
             if let Some(t) = c.idle_since {
                 consider(t + cfg.connection_idle_timeout);
@@ -1287,6 +1340,8 @@ impl Endpoint {
         // A session that failed above left its connection idle: its idle timer starts
         // now, not at a later call (else `poll_timeout` would stay due at `now`).
         self.observe(now);
+        // The only full scan: timers that moved later since they were armed.
+        self.next_deadline = self.scan_deadlines();
     }
 
     // -----------------------------------------------------------------------------------
@@ -1384,7 +1439,10 @@ impl Endpoint {
         let Some(m) = self.outs[slot].msg.take() else {
             return;
         };
-        for c in self.conns.iter_mut().flatten() {
+        for ci in self.conns_of(m.session) {
+            let Some(c) = self.conns[ci].as_mut() else {
+                continue;
+            };
             for i in 0..c.txs.len() {
                 if c.txs[i].is_some_and(|t| {
                     t.message == m.id && t.slot as usize == slot && !(keep_lingering && t.lingering)
@@ -1393,6 +1451,21 @@ impl Endpoint {
                 }
             }
             c.queue.retain(|&q| q as usize != slot);
+        }
+    }
+
+    /// The connections that may hold transactions or queue entries of `session`: its
+    /// connection once bound (everything it sends goes there), else all of them. Keeps
+    /// per-message cleanup O(1) in the number of connections.
+    fn conns_of(&self, session: u32) -> core::ops::Range<usize> {
+        match self
+            .sessions
+            .get(session as usize)
+            .and_then(Option::as_ref)
+            .and_then(|s| s.conn)
+        {
+            Some(c) => c as usize..(c as usize + 1).min(self.conns.len()),
+            None => 0..self.conns.len(),
         }
     }
 
@@ -1557,6 +1630,10 @@ impl Endpoint {
             for c in self.conns.iter_mut().flatten() {
                 if c.idle && c.idle_since.is_none() {
                     c.idle_since = Some(now);
+                    arm(
+                        &mut self.next_deadline,
+                        now + self.cfg.connection_idle_timeout,
+                    );
                 }
             }
         }

@@ -60,6 +60,11 @@ impl Endpoint {
     /// Decodes everything buffered on `conn` (unless paused by back-pressure).
     pub(super) fn process_input(&mut self, conn: u32, now: Instant) {
         let ci = conn as usize;
+        // Input starts or refreshes the stall timer and incoming messages' idle timers.
+        super::arm(
+            &mut self.next_deadline,
+            now + self.cfg.incoming_idle_timeout,
+        );
         loop {
             let max_ctrl = self.cfg.limits.max_pending_control;
             let Some(c) = self.conns.get_mut(ci).and_then(Option::as_mut) else {
