@@ -53,7 +53,14 @@ fn server(n: usize, tls: bool) -> u64 {
     runtime().block_on(async move {
         let cert = LocalCertificate::generate_self_signed(&[]).unwrap();
         let server_fp = cert.fingerprint(HashAlgorithm::Sha256);
-        let endpoint = Endpoint::new(EndpointConfig::default().with_certificate(cert));
+        // N passive sessions wait while the client binds them one wave after another.
+        let mut engine = msrp_tokio::EngineConfig::default();
+        engine.binding_timeout = Duration::from_secs(3600);
+        let endpoint = Endpoint::new(
+            EndpointConfig::default()
+                .with_certificate(cert)
+                .with_engine(engine),
+        );
         let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
         let addr = if tls {
             endpoint.listen_tls(any).await.unwrap()

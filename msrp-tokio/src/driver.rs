@@ -75,8 +75,9 @@ pub(crate) async fn drive(
                 break;
             }
             let room = match &mut tls {
-                None => g.engine.recv_buf(conn).is_ok_and(|b| !b.is_empty()),
-                Some(t) => t.pending.is_empty() && !t.conn.recv_buf().is_empty(),
+                // Asked without taking a buffer: an idle connection holds none.
+                None => g.engine.can_read(conn).unwrap_or(false),
+                Some(t) => t.pending.is_empty() && t.conn.can_read(),
             };
             (!eof && room && !wake.over_high_water(), write)
         };

@@ -272,6 +272,23 @@ struct InMsg {
     last: Instant,
 }
 
+impl InMsg {
+    /// A free entry of a session's incoming-message table.
+    fn unused(max_ranges: usize, now: Instant) -> Self {
+        Self {
+            active: false,
+            id: MessageId::parse("none").expect("valid"),
+            ranges: RangeSet::with_max(max_ranges),
+            len: None,
+            success_report: SuccessReport::No,
+            policy: ResponsePolicy::Always,
+            declared: None,
+            duplicate: false,
+            last: now,
+        }
+    }
+}
+
 /// A finished incoming message, remembered in the session's duplicate window.
 #[derive(Debug, Clone, Copy)]
 struct Done {
@@ -310,6 +327,9 @@ impl Session {
             self.done.remove(i);
         } else if self.done.len() >= window {
             self.done.pop_front();
+        }
+        if self.done.capacity() == 0 {
+            self.done.reserve_exact(window);
         }
         self.done.push_back(d);
     }
@@ -433,7 +453,14 @@ struct InTx {
 
 #[derive(Debug)]
 struct Conn {
+    /// Empty while parked: an idle connection holds no input buffer (see
+    /// [`Endpoint::park_input`]).
     in_buf: Box<[u8]>,
+    /// `EngineLimits::max_outstanding_transactions`: `txs` grows up to it.
+    tx_max: usize,
+    /// The last read filled all the free input space: double the buffer (up to
+    /// `Config::recv_buffer`) before the next read.
+    in_grow: bool,
     /// Stream position of `in_buf[0]`.
     in_base: u64,
     in_start: usize,
@@ -486,6 +513,13 @@ impl Conn {
         if let Some(i) = self.txs.iter().position(Option::is_none) {
             return Some(i);
         }
+        if self.txs.len() < self.tx_max {
+            if self.txs.capacity() == 0 {
+                self.txs.reserve_exact(self.tx_max);
+            }
+            self.txs.push(None);
+            return Some(self.txs.len() - 1);
+        }
         let i = (0..self.txs.len())
             .filter(|&i| self.txs[i].is_some_and(|t| t.lingering))
             .min_by_key(|&i| self.txs[i].map_or(0, |t| t.end_pos))?;
@@ -520,7 +554,23 @@ pub struct Endpoint {
     /// So [`Endpoint::poll_timeout`] costs O(1) however many sessions there are, at the
     /// price of an occasional early wake-up when a deadline moved later.
     next_deadline: Option<Instant>,
+    /// Input buffers of parked connections, kept for reuse (at most [`SPARE_BUFFERS`]).
+    spare_in: Vec<Box<[u8]>>,
+    /// Output buffers likewise.
+    spare_out: Vec<Vec<u8>>,
+    /// Buffers for pending responses and REPORTs likewise.
+    spare_ctrl: Vec<Vec<u8>>,
+    /// The connection last read from: its input buffer is parked at the next mutation
+    /// if it holds nothing then.
+    park_candidate: Option<u32>,
 }
+
+/// Buffers kept for reuse when connections park theirs: traffic that comes and goes on a
+/// few connections allocates nothing, while 10 000 idle connections hold no buffers.
+const SPARE_BUFFERS: usize = 4;
+
+/// First size of a connection's input buffer; it doubles up to `Config::recv_buffer`.
+const INITIAL_RECV_BUFFER: usize = 4096;
 
 /// Lowers `next` to `at`: a timer that starts now must be seen by `poll_timeout`.
 fn arm(next: &mut Option<Instant>, at: Instant) {
@@ -568,6 +618,10 @@ impl Endpoint {
             lost_input: Vec::new(),
             idle_unstamped: false,
             next_deadline: None,
+            spare_in: Vec::with_capacity(SPARE_BUFFERS),
+            spare_out: Vec::with_capacity(SPARE_BUFFERS),
+            spare_ctrl: Vec::with_capacity(SPARE_BUFFERS),
+            park_candidate: None,
             cfg: config,
         }
     }
@@ -624,16 +678,63 @@ impl Endpoint {
             + self.sessions.capacity() * size_of::<Option<Session>>()
             + self.events.capacity() * size_of::<Event>()
             + self.lost_input.iter().map(|l| l.2.len()).sum::<usize>()
+            + self.spare_in.iter().map(|b| b.len()).sum::<usize>()
+            + self.spare_out.iter().map(Vec::capacity).sum::<usize>()
+            + self.spare_ctrl.iter().map(Vec::capacity).sum::<usize>()
     }
 
-    /// Registers a transport connection (either direction). Allocates its buffers.
+    /// The most [`footprint`](Self::footprint) may reach with the current connections
+    /// and sessions: every lazily grown table at its limit (twice over, for `Vec`'s
+    /// doubling), every buffer taken, the spares full. The limits promise this bound.
+    #[cfg(any(fuzzing, test))]
+    pub(crate) fn footprint_bound(&self) -> usize {
+        use core::mem::size_of;
+        let cfg = &self.cfg;
+        let lim = &cfg.limits;
+        let tx_max = lim.max_outstanding_transactions.max(1);
+        let buffers =
+            self.recv_buffer_size() + self.send_buffer_capacity() + 2 * self.control_capacity();
+        let per_conn = buffers
+            + 2 * (lim.max_pending_control + 2 * cfg.wire.max_header_bytes)
+            + 2 * tx_max * (size_of::<InTx>() + size_of::<Option<Tx>>())
+            + 2 * lim.max_outgoing_messages * size_of::<u32>()
+            + 4 * cfg.wire.max_header_line;
+        let per_session =
+            2 * lim.max_incoming_messages * (size_of::<InMsg>() + 2 * lim.max_ranges.max(1) * 16)
+                + 2 * lim.duplicate_window * size_of::<Done>();
+        let conns = self.conns.iter().flatten().count();
+        let remote: usize = self
+            .sessions
+            .iter()
+            .flatten()
+            .map(|s| s.remote.capacity() * size_of::<Uri>() + per_session)
+            .sum();
+        let outs: usize = self
+            .outs
+            .iter()
+            .map(|o| o.staging.capacity() + o.confirmed.max() * 2 * 16 + size_of::<OutSlot>())
+            .sum();
+        conns * per_conn
+            + remote
+            + outs
+            + SPARE_BUFFERS * buffers
+            + self.conns.capacity() * size_of::<Option<Conn>>()
+            + self.sessions.capacity() * size_of::<Option<Session>>()
+            + self.events.capacity() * size_of::<Event>()
+            + self.lost_input.iter().map(|l| l.2.len()).sum::<usize>()
+    }
+
+    /// Registers a transport connection (either direction). Buffers and tables are
+    /// taken when traffic needs them and given back when it goes quiet.
     pub fn add_connection(&mut self) -> ConnectionId {
         self.bump();
         let cfg = &self.cfg;
         let tx_max = cfg.limits.max_outstanding_transactions.max(1);
+        // Nothing is allocated until the connection carries traffic.
         let conn = Conn {
-            in_buf: vec![0; cfg.recv_buffer.max(cfg.wire.max_header_bytes + 1024)]
-                .into_boxed_slice(),
+            in_buf: Box::default(),
+            tx_max,
+            in_grow: false,
             in_base: 0,
             in_start: 0,
             in_end: 0,
@@ -647,8 +748,8 @@ impl Endpoint {
                 policy: ResponsePolicy::Never,
                 is_send: false,
                 has_body: false,
-                from: Vec::with_capacity(cfg.wire.max_header_line),
-                to: Vec::with_capacity(cfg.wire.max_header_line),
+                from: Vec::new(),
+                to: Vec::new(),
                 start: 0,
                 received: 0,
                 slot: None,
@@ -657,18 +758,14 @@ impl Endpoint {
                 range: None,
                 content_type: (0, 0),
             },
-            ctrl: Vec::with_capacity(
-                cfg.limits.max_pending_control + 2 * cfg.wire.max_header_bytes,
-            ),
-            open_in: Vec::with_capacity(tx_max),
-            out: Vec::with_capacity(
-                cfg.send_buffer + cfg.limits.max_pending_control + 2 * cfg.wire.max_header_bytes,
-            ),
+            ctrl: Vec::new(),
+            open_in: Vec::new(),
+            out: Vec::new(),
             out_sent: 0,
             out_base: 0,
-            queue: VecDeque::with_capacity(cfg.limits.max_outgoing_messages),
+            queue: VecDeque::new(),
             open: None,
-            txs: vec![None; tx_max],
+            txs: Vec::new(),
             tx_count: 0,
             idle: true,
             idle_since: None,
@@ -711,26 +808,14 @@ impl Endpoint {
             c.idle = false;
             c.idle_since = None;
         }
-        let lim = &self.cfg.limits;
-        let incoming = (0..lim.max_incoming_messages)
-            .map(|_| InMsg {
-                active: false,
-                id: MessageId::parse("none").expect("valid"),
-                ranges: RangeSet::with_max(lim.max_ranges),
-                len: None,
-                success_report: SuccessReport::No,
-                policy: ResponsePolicy::Always,
-                declared: None,
-                duplicate: false,
-                last: now,
-            })
-            .collect();
+        // The incoming-message table and the duplicate window grow with use, up to
+        // their limits: an idle session holds neither.
         let s = Session {
             local,
             remote: remote_path,
             conn: active.map(|c| c.0),
-            incoming,
-            done: VecDeque::with_capacity(lim.duplicate_window),
+            incoming: Vec::new(),
+            done: VecDeque::new(),
             created: now,
         };
         let idx = match self.sessions.iter().position(Option::is_none) {
@@ -1004,8 +1089,45 @@ impl Endpoint {
     pub fn recv_buf(&mut self, conn: ConnectionId) -> Result<&mut [u8], Error> {
         self.bump();
         self.compact(conn.0)?;
-        let c = self.conn_mut(conn)?;
+        let size = self.recv_buffer_size();
+        let spare = &mut self.spare_in;
+        let c = self
+            .conns
+            .get_mut(conn.0 as usize)
+            .and_then(Option::as_mut)
+            .ok_or(Error::UnknownConnection)?;
+        if c.in_buf.is_empty() {
+            c.in_buf = spare
+                .pop()
+                .unwrap_or_else(|| vec![0; size.min(INITIAL_RECV_BUFFER)].into_boxed_slice());
+        }
+        // Start small (an idle chat connection never needs more), grow while reads fill
+        // the buffer or a frame head does not fit.
+        let full = c.in_end == c.in_buf.len();
+        if (c.in_grow || full) && c.in_buf.len() < size {
+            let mut bigger = vec![0; (2 * c.in_buf.len()).min(size)].into_boxed_slice();
+            bigger[..c.in_end].copy_from_slice(&c.in_buf[..c.in_end]);
+            c.in_buf = bigger;
+        }
+        c.in_grow = false;
         Ok(&mut c.in_buf[c.in_end..])
+    }
+
+    /// Whether [`recv_buf`](Self::recv_buf) would offer room to read into, without
+    /// taking a buffer for the connection (an idle connection holds none): ask this
+    /// before waiting for the socket to become readable.
+    pub fn can_read(&self, conn: ConnectionId) -> Result<bool, Error> {
+        let c = self
+            .conns
+            .get(conn.0 as usize)
+            .and_then(Option::as_ref)
+            .ok_or(Error::UnknownConnection)?;
+        let held = self
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::Data { body, .. } if body.conn == conn.0));
+        let grows = c.in_buf.len() < self.recv_buffer_size();
+        Ok(c.in_buf.is_empty() || c.in_end < c.in_buf.len() || grows || (c.in_start > 0 && !held))
     }
 
     /// `n` bytes were read into [`recv_buf`](Self::recv_buf): decode them.
@@ -1022,6 +1144,7 @@ impl Endpoint {
         if n > c.in_buf.len() - c.in_end {
             return Err(Error::TooManyBytes);
         }
+        c.in_grow = n > 0 && n == c.in_buf.len() - c.in_end;
         c.in_end += n;
         if n > 0 {
             c.last_rx = Some(now);
@@ -1030,6 +1153,7 @@ impl Endpoint {
             }
         }
         self.process_input(conn.0, now);
+        self.park_candidate = Some(conn.0);
         Ok(())
     }
 
@@ -1188,7 +1312,9 @@ impl Endpoint {
                 self.check_out(tx.slot as usize);
             }
         }
+        self.park_output(ci);
         self.process_input(conn.0, now);
+        self.park_candidate = Some(conn.0);
         Ok(())
     }
 
@@ -1413,6 +1539,9 @@ impl Endpoint {
         }
         if let Some(c) = self.conns.get_mut(conn as usize).and_then(Option::as_mut) {
             m.queued = true;
+            if c.queue.capacity() == 0 {
+                c.queue.reserve_exact(self.cfg.limits.max_outgoing_messages);
+            }
             c.queue.push_back(slot);
         }
     }
@@ -1620,6 +1749,78 @@ impl Endpoint {
     fn bump(&mut self) {
         self.generation += 1;
         self.lost_input.clear();
+        if let Some(ci) = self.park_candidate.take() {
+            self.park_input(ci);
+        }
+    }
+
+    /// Size of a connection's input buffer.
+    fn recv_buffer_size(&self) -> usize {
+        self.cfg
+            .recv_buffer
+            .max(self.cfg.wire.max_header_bytes + 1024)
+    }
+
+    /// Capacity of a connection's buffer of pending responses and REPORTs.
+    fn control_capacity(&self) -> usize {
+        self.cfg.limits.max_pending_control + 2 * self.cfg.wire.max_header_bytes
+    }
+
+    /// Capacity of a connection's output buffer: a refill never needs more.
+    fn send_buffer_capacity(&self) -> usize {
+        self.cfg.send_buffer.max(2 * MIN_ROOM)
+            + self.cfg.limits.max_pending_control
+            + 2 * self.cfg.wire.max_header_bytes
+    }
+
+    /// Gives connection `ci`'s input buffer back (to the spares, or to the allocator)
+    /// when it holds no unread byte and no queued event points into it: between reads
+    /// an idle connection holds no buffer. Runs at the start of a mutation, when the
+    /// `BodyRef`s of polled events are stale anyway.
+    fn park_input(&mut self, ci: u32) {
+        let held = self.events.iter().any(|e| match e {
+            Event::Data { body, .. } => body.conn == ci,
+            Event::MessageStarted { content_type, .. } => content_type.conn == ci,
+            _ => false,
+        });
+        let Some(c) = self.conns.get_mut(ci as usize).and_then(Option::as_mut) else {
+            return;
+        };
+        if held || c.in_start != c.in_end || c.in_buf.is_empty() {
+            return;
+        }
+        c.in_base += c.in_end as u64;
+        c.in_start = 0;
+        c.in_end = 0;
+        let buf = core::mem::take(&mut c.in_buf);
+        let ctrl = if c.ctrl.is_empty() && c.ctrl.capacity() > 0 {
+            Some(core::mem::take(&mut c.ctrl))
+        } else {
+            None
+        };
+        if self.spare_in.len() < SPARE_BUFFERS {
+            self.spare_in.push(buf);
+        }
+        if let Some(ctrl) = ctrl
+            && self.spare_ctrl.len() < SPARE_BUFFERS
+        {
+            self.spare_ctrl.push(ctrl);
+        }
+    }
+
+    /// Gives connection `ci`'s output buffer back when everything in it is written.
+    fn park_output(&mut self, ci: usize) {
+        let Some(c) = self.conns.get_mut(ci).and_then(Option::as_mut) else {
+            return;
+        };
+        if !c.out.is_empty() || c.out.capacity() == 0 {
+            return;
+        }
+        c.out_sent = 0;
+        let out = core::mem::take(&mut c.out);
+        if self.spare_out.len() < SPARE_BUFFERS {
+            self.spare_out.push(out);
+        }
     }
 
     /// Remembers `now` as the latest time seen and starts the idle timers of

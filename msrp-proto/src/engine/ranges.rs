@@ -25,10 +25,17 @@ impl RangeSet {
     #[must_use]
     pub fn with_max(max: usize) -> Self {
         let max = max.max(1);
+        // Grows with use, up to `max`.
         Self {
-            ranges: Vec::with_capacity(max),
+            ranges: Vec::new(),
             max,
         }
+    }
+
+    /// The most ranges the set may hold (fuzz bodies' memory bound).
+    #[cfg(any(fuzzing, test))]
+    pub(crate) fn max(&self) -> usize {
+        self.max
     }
 
     /// Ranges the set has room for without reallocating (fuzz bodies' memory check).
@@ -54,6 +61,10 @@ impl RangeSet {
         if lo == hi {
             if self.ranges.len() == self.max {
                 return Err(RangesFull);
+            }
+            if self.ranges.capacity() == 0 {
+                // Once, at first use: never reallocated after.
+                self.ranges.reserve_exact(self.max);
             }
             self.ranges.insert(lo, (start, end));
         } else {

@@ -65,12 +65,20 @@ impl Endpoint {
             &mut self.next_deadline,
             now + self.cfg.incoming_idle_timeout,
         );
+        let cap = self.control_capacity();
+        let spare = &mut self.spare_ctrl;
+        if let Some(c) = self.conns.get_mut(ci).and_then(Option::as_mut)
+            && c.ctrl.capacity() == 0
+            && c.in_start < c.in_end
+        {
+            c.ctrl = spare.pop().unwrap_or_else(|| Vec::with_capacity(cap));
+        }
         loop {
             let max_ctrl = self.cfg.limits.max_pending_control;
             let Some(c) = self.conns.get_mut(ci).and_then(Option::as_mut) else {
                 return;
             };
-            if c.ctrl.len() >= max_ctrl || c.open_in.len() >= c.txs.len() {
+            if c.ctrl.len() >= max_ctrl || c.open_in.len() >= c.tx_max {
                 return; // back-pressure: the peer is not reading our responses
             }
             let input = &c.in_buf[c.in_start..c.in_end];
@@ -253,6 +261,9 @@ impl Endpoint {
                         && !m.queued
                     {
                         m.queued = true;
+                        if c.queue.capacity() == 0 {
+                            c.queue.reserve_exact(self.cfg.limits.max_outgoing_messages);
+                        }
                         c.queue.push_back(o as u32);
                     }
                 }
@@ -269,7 +280,16 @@ impl Endpoint {
         }
         let slot = match s.incoming.iter().position(|m| m.active && m.id == id) {
             Some(i) => i,
-            None => match s.incoming.iter().position(|m| !m.active) {
+            None => match s.incoming.iter().position(|m| !m.active).or_else(|| {
+                // The table grows with use, up to its limit (P-35).
+                (s.incoming.len() < lim.max_incoming_messages).then(|| {
+                    if s.incoming.capacity() == 0 {
+                        s.incoming.reserve_exact(lim.max_incoming_messages);
+                    }
+                    s.incoming.push(super::InMsg::unused(lim.max_ranges, now));
+                    s.incoming.len() - 1
+                })
+            }) {
                 Some(i) => {
                     let seen = s.done_index(id).map(|d| s.done[d]);
                     if let Some(st) = seen.and_then(|d| d.rejected) {
@@ -524,8 +544,11 @@ impl Endpoint {
             status,
             None,
             own,
-        ) && c.open_in.len() < c.txs.len()
+        ) && c.open_in.len() < c.tx_max
         {
+            if c.open_in.capacity() == 0 {
+                c.open_in.reserve_exact(c.tx_max);
+            }
             c.open_in.push(super::InTx {
                 tid,
                 end: c.ctrl.len() as u64,

@@ -38,8 +38,22 @@ fn needle_of(tid: &TransactionId, buf: &mut [u8; 80]) -> usize {
 }
 
 impl Endpoint {
-    /// Refills the (empty) output buffer of connection `ci`.
+    /// Refills the (empty) output buffer of connection `ci`, taking a buffer for it
+    /// only while there is something to write.
     pub(super) fn fill(&mut self, ci: usize) {
+        let cap = self.send_buffer_capacity();
+        let spare = &mut self.spare_out;
+        let Some(c) = self.conns.get_mut(ci).and_then(Option::as_mut) else {
+            return;
+        };
+        if c.out.capacity() == 0 {
+            c.out = spare.pop().unwrap_or_else(|| Vec::with_capacity(cap));
+        }
+        self.fill_buffer(ci);
+        self.park_output(ci);
+    }
+
+    fn fill_buffer(&mut self, ci: usize) {
         let cap = self.cfg.send_buffer.max(2 * MIN_ROOM);
         let chunk_size = self.cfg.chunk_size.max(1) as u64;
         loop {
@@ -171,7 +185,7 @@ impl Endpoint {
                 continue;
             }
             // 3. Open a chunk for the next ready message.
-            if c.tx_count >= c.txs.len() {
+            if c.tx_count >= c.tx_max {
                 return; // too many outstanding transactions: wait for responses
             }
             let mut picked = None;

@@ -139,7 +139,7 @@ struct Sim {
     tainted: bool,
 }
 
-/// Slack over the footprint measured after setup (small vectors that may grow once).
+/// Slack over the bound computed after setup (small vectors that may grow once).
 const SLACK: usize = 4096;
 
 impl Sim {
@@ -194,7 +194,7 @@ impl Sim {
         for s in 0..2 {
             sim.drain(s);
             let side = &mut sim.sides[s];
-            side.bound = side.ep.footprint() + SLACK;
+            side.bound = side.ep.footprint_bound() + SLACK;
         }
         sim
     }

@@ -80,6 +80,11 @@ impl Default for BufferSizes {
     }
 }
 
+/// A read or write smaller than this, leaving a buffer empty, hands that buffer back:
+/// what the last exchange of a connection going quiet looks like (a response, a short
+/// message), and what bulk transfers, which move records of up to 16 KiB, rarely do.
+const SMALL_IO: usize = 1024;
+
 /// One TLS connection, driven without I/O: ciphertext in, plaintext to the caller's sink,
 /// plaintext from the caller, ciphertext out — through two buffers allocated once.
 ///
@@ -186,6 +191,7 @@ impl TlsConnection {
     /// only when less than one maximal record is free behind it.
     pub fn recv_buf(&mut self) -> &mut [u8] {
         let b = &mut self.bufs;
+        b.ensure_in();
         if b.incoming.len() - b.in_end < MAX_RECORD && b.in_start > 0 {
             b.incoming.copy_within(b.in_start..b.in_end, 0);
             b.in_end -= b.in_start;
@@ -217,7 +223,21 @@ impl TlsConnection {
             "handle_read past recv_buf"
         );
         b.in_end += n;
-        self.drive(Some(&mut on_plaintext), None).map(drop)
+        let r = self.drive(Some(&mut on_plaintext), None).map(drop);
+        if n < SMALL_IO {
+            // Little traffic: hand the buffers back while they are empty.
+            self.bufs.release_empty();
+        }
+        r
+    }
+
+    /// Whether [`recv_buf`](Self::recv_buf) would offer room, without allocating a
+    /// buffer (a connection with little traffic gives its buffers back between reads):
+    /// ask this before waiting for the transport to become readable.
+    #[must_use]
+    pub fn can_read(&self) -> bool {
+        let b = &self.bufs;
+        b.incoming.is_empty() || b.in_end < b.incoming.len() || b.in_start > 0
     }
 
     /// Ciphertext waiting to be sent, if any. After writing some of it to the transport,
@@ -255,6 +275,9 @@ impl TlsConnection {
         self.check()?;
         if self.stop == Stop::NeedTransmit {
             self.drive(Some(&mut on_plaintext), None)?;
+        }
+        if n < SMALL_IO {
+            self.bufs.release_empty();
         }
         Ok(())
     }
@@ -334,6 +357,8 @@ impl TlsConnection {
         write: Option<&'a [u8]>,
     ) -> Result<usize, TlsError> {
         let mut progress = Progress::default();
+        self.bufs.ensure_in();
+        self.bufs.ensure_out();
         let work = Work {
             sink,
             write,

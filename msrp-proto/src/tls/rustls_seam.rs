@@ -57,11 +57,16 @@ const MAX_FRAGMENT: usize = 16_384;
 /// guess is short, and the write is retried smaller.
 const RECORD_OVERHEAD: usize = 32;
 
-/// The two caller-visible buffers, allocated once.
+/// The two caller-visible buffers. Each is allocated when traffic needs it and given back
+/// when a connection with little traffic has emptied it (see
+/// [`TlsConnection`](super::TlsConnection)), so an idle connection holds neither.
 #[derive(Debug)]
 pub(crate) struct Buffers {
-    /// Received ciphertext; `in_start..in_end` is not yet consumed by rustls.
+    /// Received ciphertext; `in_start..in_end` is not yet consumed by rustls. Empty while
+    /// released.
     pub(crate) incoming: Box<[u8]>,
+    in_size: usize,
+    out_size: usize,
     pub(crate) in_start: usize,
     pub(crate) in_end: usize,
     /// Ciphertext to send; `out_start..out_end` is not yet transmitted.
@@ -73,12 +78,42 @@ pub(crate) struct Buffers {
 impl Buffers {
     pub(crate) fn new(incoming: usize, outgoing: usize) -> Self {
         Self {
-            incoming: vec![0; incoming.max(MAX_RECORD)].into_boxed_slice(),
+            incoming: Box::default(),
+            in_size: incoming.max(MAX_RECORD),
+            out_size: outgoing.max(MAX_RECORD),
             in_start: 0,
             in_end: 0,
-            outgoing: vec![0; outgoing.max(MAX_RECORD)].into_boxed_slice(),
+            outgoing: Box::default(),
             out_start: 0,
             out_end: 0,
+        }
+    }
+
+    /// Allocates the receive buffer if it was released.
+    pub(crate) fn ensure_in(&mut self) {
+        if self.incoming.is_empty() {
+            self.incoming = vec![0; self.in_size].into_boxed_slice();
+        }
+    }
+
+    /// Allocates the send buffer if it was released.
+    pub(crate) fn ensure_out(&mut self) {
+        if self.outgoing.is_empty() {
+            self.outgoing = vec![0; self.out_size].into_boxed_slice();
+        }
+    }
+
+    /// Gives back whichever buffer holds nothing.
+    pub(crate) fn release_empty(&mut self) {
+        if self.in_start == self.in_end {
+            self.in_start = 0;
+            self.in_end = 0;
+            self.incoming = Box::default();
+        }
+        if self.out_start == self.out_end {
+            self.out_start = 0;
+            self.out_end = 0;
+            self.outgoing = Box::default();
         }
     }
 
