@@ -60,6 +60,11 @@ pub(crate) async fn drive(
     loop {
         let (read, write) = {
             let mut g = shared.lock();
+            // The engine reuses the id of a lost connection: once that happened, this
+            // driver must not touch the engine with it again.
+            if !owns(&g, conn, &wake) {
+                break;
+            }
             let now = now();
             let blocked = match &mut tls {
                 None => flush_plain(&mut g, conn, &stream, now),
@@ -71,7 +76,9 @@ pub(crate) async fn drive(
             });
             g.settle();
             if g.conns.get(&conn).is_none_or(|r| r.lost) {
-                g.conns.remove(&conn);
+                if owns(&g, conn, &wake) {
+                    g.conns.remove(&conn);
+                }
                 break;
             }
             let room = match &mut tls {
@@ -84,10 +91,15 @@ pub(crate) async fn drive(
         tokio::select! {
             r = ready(&stream, read, write) => match r {
                 Ok(r) if r.is_readable() || r.is_read_closed() => {
-                    eof = read_once(&shared, conn, &stream, tls.as_mut());
+                    eof = read_once(&shared, conn, &wake, &stream, tls.as_mut());
                 }
                 Ok(_) => {}
-                Err(e) => shared.lock().fail_connection(conn, SessionFailure::Io(e.kind())),
+                Err(e) => {
+                    let mut g = shared.lock();
+                    if owns(&g, conn, &wake) {
+                        g.fail_connection(conn, SessionFailure::Io(e.kind()));
+                    }
+                }
             },
             () = wake.notify.notified() => {}
         }
@@ -105,14 +117,26 @@ async fn ready(stream: &TcpStream, read: bool, write: bool) -> io::Result<Ready>
     stream.ready(interest).await
 }
 
+/// Whether `conn` still names this driver's connection (its route carries our doorbell)
+/// and not a newer connection that reused the id.
+fn owns(g: &Inner, conn: ConnectionId, wake: &Arc<ConnWake>) -> bool {
+    g.conns
+        .get(&conn)
+        .is_some_and(|r| Arc::ptr_eq(&r.wake, wake))
+}
+
 /// One non-blocking read; returns whether the peer closed its side.
 fn read_once(
     shared: &Shared,
     conn: ConnectionId,
+    wake: &Arc<ConnWake>,
     stream: &TcpStream,
     tls: Option<&mut Tls>,
 ) -> bool {
     let mut g = shared.lock();
+    if !owns(&g, conn, wake) {
+        return false; // the loop notices and ends
+    }
     let now = now();
     let mut eof = false;
     match tls {
