@@ -143,7 +143,7 @@ fn r4975_125_p01_reports_are_never_answered() {
 }
 
 #[test]
-fn r4975_031_150_unknown_session_gets_481() {
+fn r4975_031_r4975_150_unknown_session_gets_481() {
     let mut r = bob();
     let out = r.feed(&send(
         "u1u1u1",

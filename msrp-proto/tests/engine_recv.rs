@@ -133,7 +133,7 @@ fn reject(r: &mut Raw, session: msrp_proto::engine::SessionId, id: &str, st: Sta
 }
 
 #[test]
-fn r4975_133_136_reject_after_200_sends_failure_report() {
+fn r4975_133_r4975_136_reject_after_200_sends_failure_report() {
     let (mut r, s) = Raw::bob(sim::config(3));
     let out = r.feed(&send(
         "rj000001",
@@ -198,7 +198,7 @@ fn r4975_137_failure_report_range_end_from_octets_received() {
 }
 
 #[test]
-fn r4975_134_135_reject_honours_failure_report() {
+fn r4975_134_r4975_135_reject_honours_failure_report() {
     let (mut r, s) = Raw::bob(sim::config(5));
     for (id, fr) in [("fr-partial", "partial"), ("fr-no-xyz", "no")] {
         let out = r.feed(&send(

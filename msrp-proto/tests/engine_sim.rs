@@ -65,7 +65,7 @@ fn r4975_127_success_report_confirms_delivery() {
 }
 
 #[test]
-fn r4975_107_111_chunking_byte_ranges_and_star_range_end() {
+fn r4975_107_r4975_111_chunking_byte_ranges_and_star_range_end() {
     let (mut sim, sa, _) = Sim::pair(3, small_chunks(5, 3000), sim::config(6));
     let data = body(10_000, 2);
     let id = sim
@@ -504,7 +504,7 @@ fn r4975_096_many_partial_chunks_never_stall_the_transaction_table() {
 }
 
 #[test]
-fn r4975_082_083_body_containing_its_own_end_line_is_cut_and_continues() {
+fn r4975_082_r4975_083_body_containing_its_own_end_line_is_cut_and_continues() {
     let (mut r, s) = alice_bound(sim::config(22));
     let id = r
         .side
@@ -559,7 +559,7 @@ fn ms(n: u64) -> Duration {
 }
 
 #[test]
-fn r4975_029_030_sim_bindings_race_across_delayed_connections() {
+fn r4975_029_r4975_030_sim_bindings_race_across_delayed_connections() {
     // Four connections, each binding SEND delayed at random: every passive session is
     // bound to the connection its own peer used, whatever order they arrive in.
     let (sim, pairs) = Sim::multi(

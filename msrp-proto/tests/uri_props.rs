@@ -178,7 +178,7 @@ proptest! {
     }
 
     #[test]
-    fn r4975_048_056_matches_reflexive_symmetric_hash_consistent(
+    fn r4975_048_r4975_056_matches_reflexive_symmetric_hash_consistent(
         a in parts_strategy(),
         b in parts_strategy(),
     ) {
@@ -198,7 +198,7 @@ proptest! {
     }
 
     #[test]
-    fn r4975_050_052_case_and_percent_variants_match(
+    fn r4975_050_r4975_052_case_and_percent_variants_match(
         parts in parts_strategy(),
         bits in proptest::collection::vec(any::<u8>(), 64),
         upper_scheme in any::<bool>(),

@@ -164,7 +164,7 @@ fn columns_equivalent(a: &Row, b: &Row) -> bool {
 }
 
 #[test]
-fn r4975_048_056_tsv_pairwise_comparison_matrix() {
+fn r4975_048_r4975_056_tsv_pairwise_comparison_matrix() {
     let rows: Vec<Row> = rows()
         .into_iter()
         .filter(|r| !r.notes.contains("UNPARSEABLE"))

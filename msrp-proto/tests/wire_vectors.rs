@@ -84,7 +84,7 @@ fn flag_char(f: Flag) -> String {
 }
 
 #[test]
-fn r4975_079_080_every_vector_parses_matches_manifest_and_reserializes_raw() {
+fn r4975_079_r4975_080_every_vector_parses_matches_manifest_and_reserializes_raw() {
     let manifest = manifest();
     let vectors = msrp_vectors();
     assert_eq!(
@@ -362,7 +362,7 @@ const NOT_CANONICAL: &[&str] = &[
 ];
 
 #[test]
-fn r4975_072_073_077_typed_reencoding_reproduces_every_canonical_vector() {
+fn r4975_072_r4975_073_r4975_077_typed_reencoding_reproduces_every_canonical_vector() {
     let mut differing = Vec::new();
     let mut matched = 0;
     for (name, bytes) in msrp_vectors() {
@@ -409,7 +409,7 @@ fn remove_line(bytes: &[u8], line: &[u8]) -> Vec<u8> {
 }
 
 #[test]
-fn r4975_142_143_145_responses_to_send_equal_the_rfc_200s() {
+fn r4975_142_r4975_143_r4975_145_responses_to_send_equal_the_rfc_200s() {
     for (request, response) in [
         ("rfc4975-4-01-send.msrp", "rfc4975-4-02-200ok.msrp"),
         ("rfc4975-11.1-04-send.msrp", "rfc4975-11.1-05-200ok.msrp"),

@@ -376,7 +376,7 @@ fn r6714_015_c3_answerer_relay_cannot_be_passive_falls_back() {
 }
 
 #[test]
-fn r6714_016_018_answerer_with_relay_puts_relay_in_cm_and_answers_passive() {
+fn r6714_016_r6714_018_answerer_with_relay_puts_relay_in_cm_and_answers_passive() {
     for setup in [Some(Setup::ActPass), Some(Setup::Active), None] {
         let offer = peer(&[ALICE], "IN IP4 192.0.2.99", 40000, setup, true);
         let (a, s) = accepted(
@@ -589,7 +589,7 @@ fn established(o: OfferOutcome) -> Session {
 }
 
 #[test]
-fn r6714_003_004_offer_without_relay_has_cema_and_setup() {
+fn r6714_003_r6714_004_offer_without_relay_has_cema_and_setup() {
     let (_, m) = alice_offer(None, true);
     assert!(m.cema);
     assert_eq!(m.setup, Some(Setup::ActPass));

@@ -113,7 +113,7 @@ fn r8866_002_media_and_connection_lines() {
 }
 
 #[test]
-fn r4975_170_184_mandatory_attributes() {
+fn r4975_170_r4975_184_mandatory_attributes() {
     expect(&msrp(ACCEPT), 5, SdpErrorKind::MissingPath);
     expect(&msrp(PATH), 5, SdpErrorKind::MissingAcceptTypes);
     expect(

@@ -189,7 +189,7 @@ mod tests {
     }
 
     #[test]
-    fn r4975_154_155_out_of_order_and_latest_wins() {
+    fn r4975_154_r4975_155_out_of_order_and_latest_wins() {
         let mut a = Reassembly::new(100, 4);
         a.write(4, b"EFGH").unwrap();
         assert!(!a.is_complete(8));

@@ -49,7 +49,7 @@ fn r4975_100_byte_range_basic() {
 }
 
 #[test]
-fn r4975_103_104_byte_range_stars() {
+fn r4975_103_r4975_104_byte_range_stars() {
     assert_eq!(
         ByteRange::parse(b"1-*/*").unwrap(),
         ByteRange {

@@ -1,0 +1,376 @@
+//! RFC 4975 endpoint rows of the spec digest checked through a raw peer and the
+//! two-endpoint simulator: what the engine writes (reports, chunk headers, responses) and
+//! how it treats what it reads. Each test names the rows it checks.
+
+mod sim;
+
+use bytes::Bytes;
+use msrp_proto::engine::{Event, OutgoingMessage};
+use msrp_proto::wire::headers::{FailureReport, StatusCode, SuccessReport};
+use sim::{ALICE, BOB, Raw, Sim, send, text};
+
+/// Every frame (start line to end-line) in `out`, as text.
+fn frames(out: &[u8]) -> Vec<String> {
+    let t = text(out);
+    let mut v = Vec::new();
+    let mut cur = String::new();
+    for line in t.split_inclusive("\r\n") {
+        cur.push_str(line);
+        if line.starts_with("-------") {
+            v.push(std::mem::take(&mut cur));
+        }
+    }
+    v
+}
+
+fn bob() -> Raw {
+    Raw::bob(sim::config(11)).0
+}
+
+/// Alice's bound session on a raw connection whose peer we play.
+fn alice(cfg: msrp_proto::engine::Config) -> (Raw, msrp_proto::engine::SessionId) {
+    let mut r = Raw::new(cfg);
+    let s = r
+        .side
+        .ep
+        .add_session(sim::uri(ALICE), vec![sim::uri(BOB)], Some(r.conn), r.now)
+        .unwrap();
+    let out = r.flush();
+    let t = text(&out);
+    let tid = t.split_whitespace().nth(1).unwrap().to_owned();
+    r.feed(
+        format!("MSRP {tid} 200 OK\r\nTo-Path: {ALICE}\r\nFrom-Path: {BOB}\r\n-------{tid}$\r\n")
+            .as_bytes(),
+    );
+    r.side.events.clear();
+    (r, s)
+}
+
+/// Answers every request frame in `out` with a 200 as Bob would.
+fn ok_all(r: &mut Raw, out: &[u8]) -> Vec<u8> {
+    let mut replies = Vec::new();
+    for f in frames(out) {
+        let mut w = f.split_whitespace();
+        let (_, tid, method) = (w.next(), w.next().unwrap(), w.next().unwrap());
+        if method == "SEND" {
+            replies.extend_from_slice(
+                format!(
+                    "MSRP {tid} 200 OK\r\nTo-Path: {ALICE}\r\nFrom-Path: {BOB}\r\n-------{tid}$\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+    }
+    r.feed(&replies)
+}
+
+#[test]
+fn r4975_013_response_written_as_soon_as_the_end_line_is_parsed() {
+    let mut r = bob();
+    let req = send(
+        "prompt01",
+        BOB,
+        ALICE,
+        "Message-ID: m013\r\nByte-Range: 1-5/5\r\n",
+        Some(b"hello"),
+    );
+    // Everything but the end-line's final LF: no response yet.
+    let (head, last) = req.split_at(req.len() - 1);
+    assert!(r.feed(head).is_empty());
+    let out = r.feed(last);
+    assert!(
+        text(&out).starts_with("MSRP prompt01 200 OK\r\n"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn r4975_122_r4975_159_r4975_120_success_report_generated_without_report_headers() {
+    let mut r = bob();
+    let out = r.feed(&send(
+        "sr000001",
+        BOB,
+        ALICE,
+        "Message-ID: m122\r\nByte-Range: 1-5/5\r\nSuccess-Report: yes\r\n",
+        Some(b"hello"),
+    ));
+    let f = frames(&out);
+    let report = f
+        .iter()
+        .find(|f| f.lines().next().unwrap().ends_with(" REPORT"))
+        .unwrap_or_else(|| panic!("no REPORT in {f:?}"));
+    assert!(report.contains("Message-ID: m122\r\n"));
+    assert!(report.contains("Byte-Range: 1-5/5\r\n"));
+    assert!(report.contains("Status: 000 200"));
+    assert!(
+        !report.contains("Success-Report") && !report.contains("Failure-Report"),
+        "R4975-120: {report}"
+    );
+}
+
+#[test]
+fn r4975_131_no_success_report_when_absent_or_no() {
+    for headers in ["", "Success-Report: no\r\n"] {
+        let mut r = bob();
+        let out = r.feed(&send(
+            "sr000002",
+            BOB,
+            ALICE,
+            &format!("Message-ID: m131\r\nByte-Range: 1-5/5\r\n{headers}"),
+            Some(b"hello"),
+        ));
+        assert!(
+            !text(&out).contains(" REPORT\r\n"),
+            "{headers:?}: {}",
+            text(&out)
+        );
+    }
+}
+
+#[test]
+fn r4975_124_no_report_in_reaction_to_a_report() {
+    let mut r = bob();
+    for status in ["000 200 OK", "000 413 Too Large", "000 481 No Session"] {
+        let out = r.feed(
+            format!(
+                "MSRP rp000001 REPORT\r\nTo-Path: {BOB}\r\nFrom-Path: {ALICE}\r\n\
+                 Message-ID: unknown1\r\nByte-Range: 1-5/5\r\nStatus: {status}\r\n\
+                 -------rp000001$\r\n"
+            )
+            .as_bytes(),
+        );
+        assert!(
+            !text(&out).contains(" REPORT\r\n"),
+            "{status}: {}",
+            text(&out)
+        );
+    }
+}
+
+#[test]
+fn r4975_209_unknown_header_fields_are_ignored() {
+    let mut r = bob();
+    let out = r.feed(&send(
+        "unk00001",
+        BOB,
+        ALICE,
+        "Message-ID: m209\r\nX-Unknown-Extension: whatever; a=b\r\nByte-Range: 1-5/5\r\n",
+        Some(b"hello"),
+    ));
+    assert!(text(&out).starts_with("MSRP unk00001 200 OK\r\n"));
+    assert!(r.side.events.iter().any(|e| matches!(
+        e,
+        Event::MessageReceived {
+            len: 5,
+            bodiless: false,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn r4975_076_r4975_116_bodiless_requests_carry_no_mime_headers() {
+    let mut r = Raw::new(sim::config(3));
+    r.side
+        .ep
+        .add_session(sim::uri(ALICE), vec![sim::uri(BOB)], Some(r.conn), r.now)
+        .unwrap();
+    let binding = text(&r.flush());
+    assert!(binding.lines().next().unwrap().ends_with(" SEND"));
+    for h in [
+        "Content-Type",
+        "Content-ID",
+        "Content-Description",
+        "Content-Disposition",
+    ] {
+        assert!(!binding.contains(h), "{h}: {binding}");
+    }
+    // Nor does anything the engine writes use a transfer encoding (R4975-116).
+    assert!(!binding.contains("Content-Transfer-Encoding"));
+}
+
+#[test]
+fn r4975_011_r4975_105_r4975_093_chunks_ascending_interruptible_with_identical_reports() {
+    let mut cfg = sim::config(5);
+    cfg.chunk_size = 3000;
+    let (mut r, s) = alice(cfg);
+    let data: Vec<u8> = (0..10_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    // Two messages at once: each chunk ends at the chunk size so the other can go.
+    for _ in 0..2 {
+        r.side
+            .ep
+            .send_message(
+                s,
+                OutgoingMessage::whole("text/plain", Bytes::from(data.clone()))
+                    .success_report(SuccessReport::Yes)
+                    .failure_report(FailureReport::Partial),
+            )
+            .unwrap();
+    }
+    let mut out = r.flush();
+    let mut all = Vec::new();
+    for _ in 0..20 {
+        if out.is_empty() {
+            break;
+        }
+        all.extend_from_slice(&out);
+        out = ok_all(&mut r, &out);
+    }
+    let sends: Vec<String> = frames(&all)
+        .into_iter()
+        .filter(|f| f.lines().next().unwrap().ends_with(" SEND"))
+        .collect();
+    assert!(sends.len() >= 6, "{} chunks", sends.len());
+    let mut last_start = std::collections::HashMap::new();
+    for f in &sends {
+        let id = f
+            .lines()
+            .find_map(|l| l.strip_prefix("Message-ID: "))
+            .unwrap()
+            .to_owned();
+        let range = f
+            .lines()
+            .find_map(|l| l.strip_prefix("Byte-Range: "))
+            .unwrap();
+        let (start, rest) = range.split_once('-').unwrap();
+        let start: u64 = start.parse().unwrap();
+        let last = last_start.insert(id, start).unwrap_or(0);
+        assert!(start > last, "R4975-105: {range} after {last}");
+        let body = f.split("\r\n\r\n").nth(1).unwrap_or_default();
+        let body_len = body
+            .len()
+            .saturating_sub(f.lines().last().unwrap().len() + 2);
+        if body_len > 2048 {
+            assert!(
+                rest.starts_with('*'),
+                "R4975-011: {body_len} B with {range}"
+            );
+        }
+        // R4975-093: every chunk repeats the same report headers.
+        assert!(f.contains("Success-Report: yes\r\n"), "{f}");
+        assert!(f.contains("Failure-Report: partial\r\n"), "{f}");
+    }
+}
+
+#[test]
+fn r4975_146_response_goes_back_on_the_arrival_connection() {
+    let mut r = bob();
+    let other = r.side.ep.add_connection();
+    // Bind Bob's session on the first connection, then send on the second one.
+    r.feed(&send("bind0001", BOB, ALICE, "Message-ID: bind1\r\n", None));
+    let req = send(
+        "second01",
+        BOB,
+        ALICE,
+        "Message-ID: m146\r\nByte-Range: 1-2/2\r\n",
+        Some(b"hi"),
+    );
+    let n = r.side.ep.handle_input(other, r.now, &req).unwrap();
+    assert_eq!(n, req.len());
+    r.side.drain_events();
+    let mut on_other = Vec::new();
+    while let Some(b) = r.side.ep.poll_transmit(other) {
+        let k = b.len();
+        on_other.extend_from_slice(b);
+        r.side.ep.transmit_done(other, r.now, k).unwrap();
+    }
+    let on_first = text(&r.flush());
+    assert!(
+        text(&on_other).starts_with("MSRP second01 "),
+        "on the arrival connection: {}",
+        text(&on_other)
+    );
+    assert!(!on_first.contains("second01"), "{on_first}");
+}
+
+#[test]
+fn r4975_205_a_408_response_is_handled_like_a_local_timeout() {
+    let (mut r, s) = alice(sim::config(7));
+    let id = r
+        .side
+        .ep
+        .send_message(
+            s,
+            OutgoingMessage::whole("text/plain", Bytes::from_static(b"hello")),
+        )
+        .unwrap();
+    let out = text(&r.flush());
+    let tid = out.split_whitespace().nth(1).unwrap().to_owned();
+    r.feed(
+        format!(
+            "MSRP {tid} 408 Timeout\r\nTo-Path: {ALICE}\r\nFrom-Path: {BOB}\r\n-------{tid}$\r\n"
+        )
+        .as_bytes(),
+    );
+    assert!(r.side.events.iter().any(|e| matches!(
+        e,
+        Event::MessageFailed { message, status, .. }
+            if *message == id && *status == StatusCode::REQUEST_TIMEOUT
+    )));
+}
+
+#[test]
+fn r4975_114_reports_with_other_boundaries_than_the_chunks_still_correlate() {
+    // A relay re-chunked our message: success REPORTs cover ranges that match none of
+    // the chunks we sent; together they confirm the message.
+    let mut cfg = sim::config(9);
+    cfg.chunk_size = 4000;
+    let (mut r, s) = alice(cfg);
+    let id = r
+        .side
+        .ep
+        .send_message(
+            s,
+            OutgoingMessage::whole("text/plain", Bytes::from(vec![b'x'; 9000]))
+                .success_report(SuccessReport::Yes),
+        )
+        .unwrap();
+    let out = r.flush();
+    ok_all(&mut r, &out);
+    for (i, (a, b)) in [(1, 2500), (2501, 7000), (7001, 9000)].iter().enumerate() {
+        r.feed(
+            format!(
+                "MSRP rep0000{i} REPORT\r\nTo-Path: {ALICE}\r\nFrom-Path: {BOB}\r\n\
+                 Message-ID: {}\r\nByte-Range: {a}-{b}/9000\r\nStatus: 000 200 OK\r\n\
+                 -------rep0000{i}$\r\n",
+                id.as_str()
+            )
+            .as_bytes(),
+        );
+    }
+    assert!(r.side.events.iter().any(|e| matches!(
+        e,
+        Event::MessageDelivered { message, confirmed: 9000, .. } if *message == id
+    )));
+}
+
+#[test]
+fn r4975_122_simulated_peers_both_generate_success_reports() {
+    let (mut sim, sa, sb) = Sim::pair(13, sim::config(13), sim::config(14));
+    let a = sim
+        .a
+        .ep
+        .send_message(
+            sa,
+            OutgoingMessage::whole("text/plain", Bytes::from_static(b"ping"))
+                .success_report(SuccessReport::Yes),
+        )
+        .unwrap();
+    let b = sim
+        .b
+        .ep
+        .send_message(
+            sb,
+            OutgoingMessage::whole("text/plain", Bytes::from_static(b"pong"))
+                .success_report(SuccessReport::Yes),
+        )
+        .unwrap();
+    sim.drive();
+    assert!(sim.a.events.iter().any(
+        |e| matches!(e, Event::MessageDelivered { message, confirmed: 4, .. } if *message == a)
+    ));
+    assert!(sim.b.events.iter().any(
+        |e| matches!(e, Event::MessageDelivered { message, confirmed: 4, .. } if *message == b)
+    ));
+}

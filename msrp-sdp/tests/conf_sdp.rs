@@ -1,0 +1,174 @@
+//! SDP rows of the spec digest (RFC 4975 §8, RFC 6135) checked on the generated offers and
+//! answers. Each test names the rows it checks.
+
+use msrp_proto::uri::Uri;
+use msrp_sdp::{
+    Address, AnswerOutcome, Connect, LocalConfig, Origin, Resolutions, SessionDescription, Setup,
+    create_answer, create_offer, offer_media,
+};
+
+const ALICE: &str = "msrp://alice.example.com:7777/a1x9b2;tcp";
+const BOB: &str = "msrp://bob.example.com:8888/b1y8c3;tcp";
+
+fn uri(s: &str) -> Uri {
+    Uri::parse(s).unwrap()
+}
+
+fn origin(host: &str) -> Origin {
+    Origin {
+        username: "-".into(),
+        session_id: 42,
+        version: 1,
+        address: Address::Name(host.into()),
+    }
+}
+
+/// The values of every `a=<name>:` line of the text.
+fn attrs(sdp: &SessionDescription, name: &str) -> Vec<String> {
+    let prefix = format!("a={name}:");
+    sdp.to_string()
+        .lines()
+        .filter_map(|l| l.strip_prefix(&prefix).map(str::to_owned))
+        .collect()
+}
+
+fn accept(
+    offer: &SessionDescription,
+    cfg: &LocalConfig,
+) -> (SessionDescription, msrp_sdp::Session) {
+    let a = create_answer(offer, cfg, &Resolutions::new(), &origin("bob.example.com")).unwrap();
+    let AnswerOutcome::Accept { session, .. } = a.outcome else {
+        panic!("rejected: {:?}", a.outcome)
+    };
+    (a.sdp, session)
+}
+
+#[test]
+fn r6135_002_every_offer_and_answer_carries_an_explicit_setup() {
+    for reachable in [true, false] {
+        let mut a = LocalConfig::new(uri(ALICE));
+        a.reachable = reachable;
+        let offer = create_offer(&a, &origin("alice.example.com")).unwrap();
+        assert_eq!(attrs(&offer, "setup").len(), 1, "offer: {offer}");
+        for bob_reachable in [true, false] {
+            let mut b = LocalConfig::new(uri(BOB));
+            b.reachable = bob_reachable;
+            let (answer, _) = accept(&offer, &b);
+            assert_eq!(attrs(&answer, "setup").len(), 1, "answer: {answer}");
+        }
+    }
+}
+
+#[test]
+fn r6135_003_active_actpass_passive_are_understood() {
+    for (text, setup) in [
+        ("active", Setup::Active),
+        ("passive", Setup::Passive),
+        ("actpass", Setup::ActPass),
+        ("ACTPASS", Setup::ActPass),
+    ] {
+        assert_eq!(Setup::parse(text), Ok(setup));
+        assert!(setup.as_str().eq_ignore_ascii_case(text));
+    }
+    assert!(Setup::parse("sometimes").is_err());
+}
+
+#[test]
+fn r6135_007_r6135_008_offer_setup_follows_reachability_and_is_never_passive() {
+    for cema in [false, true] {
+        for reachable in [true, false] {
+            let mut cfg = LocalConfig::new(uri(ALICE));
+            cfg.cema = cema;
+            cfg.reachable = reachable;
+            let m = offer_media(&cfg).unwrap();
+            let want = if reachable {
+                Setup::ActPass
+            } else {
+                Setup::Active
+            };
+            assert_eq!(m.setup, Some(want), "cema {cema} reachable {reachable}");
+            assert_ne!(m.setup, Some(Setup::Passive));
+        }
+    }
+}
+
+#[test]
+fn r6135_005_r4975_171_r4975_173_passive_capable_path_is_where_we_listen() {
+    let cfg = LocalConfig::new(uri(ALICE));
+    let m = offer_media(&cfg).unwrap();
+    assert_eq!(m.setup, Some(Setup::ActPass));
+    let own = m.path.last().unwrap().as_ref();
+    // c= carries the host and m= the port of our own URI: where we accept connections.
+    assert_eq!(
+        m.connection.to_string(),
+        format!("IN IP4 {}", own.host_str())
+    );
+    assert_eq!(Some(m.port), own.port());
+    assert_eq!(m.port, 7777);
+}
+
+#[test]
+fn r4975_184_r4975_186_accept_types_always_present_with_the_mandatory_formats() {
+    let a = LocalConfig::new(uri(ALICE));
+    let offer = create_offer(&a, &origin("alice.example.com")).unwrap();
+    let (answer, _) = accept(&offer, &LocalConfig::new(uri(BOB)));
+    for sdp in [&offer, &answer] {
+        let types = attrs(sdp, "accept-types");
+        assert_eq!(types.len(), 1, "{sdp}");
+        let list: Vec<&str> = types[0].split_whitespace().collect();
+        for mandatory in [
+            "message/cpim",
+            "multipart/mixed",
+            "multipart/alternative",
+            "multipart/signed",
+        ] {
+            assert!(
+                list.contains(&mandatory) || list.contains(&"*"),
+                "{mandatory} missing in {list:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn r4975_182_an_unchanged_offer_keeps_the_same_origin_line() {
+    let a = LocalConfig::new(uri(ALICE));
+    let o = origin("alice.example.com");
+    let first = create_offer(&a, &o).unwrap().to_string();
+    let again = create_offer(&a, &o).unwrap().to_string();
+    let oline = |s: &str| s.lines().find(|l| l.starts_with("o=")).unwrap().to_owned();
+    assert_eq!(oline(&first), oline(&again));
+    assert_eq!(first, again);
+}
+
+#[test]
+fn r4975_179_multi_uri_peer_path_accepted_and_first_uri_dialled() {
+    // An offerer behind a relay (no CEMA): path = relay, then its own URI.
+    let offer = SessionDescription::parse(
+        "v=0\r\n\
+         o=- 1 1 IN IP4 alice.example.com\r\n\
+         s=-\r\n\
+         c=IN IP4 relay.example.net\r\n\
+         t=0 0\r\n\
+         m=message 9000 TCP/MSRP *\r\n\
+         a=accept-types:text/plain\r\n\
+         a=path:msrp://relay.example.net:9000/r3l4y5;tcp msrp://alice.example.com:7777/a1x9b2;tcp\r\n\
+         a=setup:actpass\r\n",
+    )
+    .unwrap();
+    let mut b = LocalConfig::new(uri(BOB));
+    b.reachable = false; // Bob answers active: he dials.
+    let (_, session) = accept(&offer, &b);
+    assert_eq!(session.remote_path.len(), 2, "both URIs kept");
+    match session.connect {
+        Connect::Dial { address, port, .. } => {
+            assert_eq!(address.to_string(), "relay.example.net");
+            assert_eq!(port, 9000);
+        }
+        other => panic!("expected a dial to the first URI, got {other:?}"),
+    }
+    assert_eq!(
+        session.to_path.first().unwrap().as_ref().host_str(),
+        "relay.example.net"
+    );
+}
