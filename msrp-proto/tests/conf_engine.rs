@@ -374,3 +374,25 @@ fn r4975_122_simulated_peers_both_generate_success_reports() {
         |e| matches!(e, Event::MessageDelivered { message, confirmed: 4, .. } if *message == b)
     ));
 }
+
+#[test]
+fn r4975_158_multipart_is_always_received_and_unlisted_types_get_415() {
+    let mut cfg = sim::config(21);
+    cfg.accept_types = vec!["text/plain".to_owned()];
+    let (mut r, _) = Raw::bob(cfg);
+    for (tid, ct, want) in [
+        ("mp000001", "multipart/mixed; boundary=x", "200"),
+        ("mp000002", "multipart/alternative; boundary=y", "200"),
+        ("mp000003", "image/png", "415"),
+    ] {
+        let req = format!(
+            "MSRP {tid} SEND\r\nTo-Path: {BOB}\r\nFrom-Path: {ALICE}\r\nMessage-ID: {tid}\r\n\
+             Byte-Range: 1-2/2\r\nContent-Type: {ct}\r\n\r\nhi\r\n-------{tid}$\r\n"
+        );
+        let out = text(&r.feed(req.as_bytes()));
+        assert!(
+            out.starts_with(&format!("MSRP {tid} {want} ")),
+            "{ct}: {out}"
+        );
+    }
+}

@@ -172,3 +172,42 @@ fn r4975_179_multi_uri_peer_path_accepted_and_first_uri_dialled() {
         "relay.example.net"
     );
 }
+
+#[test]
+fn r4975_021_without_setup_the_offerer_dials_and_the_answerer_waits() {
+    // Plain RFC 4975 endpoints (no a=setup at all).
+    let mut a = LocalConfig::new(uri(ALICE));
+    a.rfc6135 = false;
+    let mut b = LocalConfig::new(uri(BOB));
+    b.rfc6135 = false;
+    let offer = create_offer(&a, &origin("alice.example.com")).unwrap();
+    assert!(attrs(&offer, "setup").is_empty(), "{offer}");
+    let (answer, bob) = accept(&offer, &b);
+    assert!(matches!(bob.connect, Connect::Accept), "{:?}", bob.connect);
+    let alice = match msrp_sdp::apply_answer_sdp(&a, &offer, &answer, &Resolutions::new()).unwrap()
+    {
+        msrp_sdp::OfferOutcome::Established(s) => s,
+        other => panic!("{other:?}"),
+    };
+    match alice.connect {
+        Connect::Dial { port, .. } => assert_eq!(port, 8888),
+        other => panic!("the offerer dials: {other:?}"),
+    }
+}
+
+#[test]
+fn r4975_057_a_numeric_address_is_dialled_verbatim() {
+    let mut a = LocalConfig::new(uri("msrp://192.0.2.7:7777/a1x9b2;tcp"));
+    a.reachable = true;
+    let offer = create_offer(&a, &origin("192.0.2.7")).unwrap();
+    let mut b = LocalConfig::new(uri(BOB));
+    b.reachable = false;
+    let (_, bob) = accept(&offer, &b);
+    match bob.connect {
+        Connect::Dial { address, port, .. } => {
+            assert_eq!(address, Address::Ip("192.0.2.7".parse().unwrap()));
+            assert_eq!(port, 7777);
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -46,7 +46,9 @@ pub struct Config {
     /// Default 30 s.
     pub connection_idle_timeout: Duration,
     /// Media types accepted in SENDs (`*`, `type/*` or `type/subtype`, compared without
-    /// parameters, case-insensitively). Default `["*"]`. Anything else gets 415.
+    /// parameters, case-insensitively). Default `["*"]`. Anything else gets 415, except
+    /// `multipart/mixed` and `multipart/alternative`, which every endpoint receives
+    /// (R4975-158).
     pub accept_types: Vec<String>,
     /// Match the To-Path of incoming requests against local session URIs by session-id
     /// only, instead of the full RFC 4975 §6.1 comparison. For peers behind SBCs that

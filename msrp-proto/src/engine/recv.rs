@@ -44,6 +44,14 @@ fn accepts(accept: &[String], head: &Head<'_>) -> bool {
         return false;
     };
     let mt = ct.media_type();
+    // Every endpoint can receive these whatever it lists (R4975-158); what their parts
+    // hold is the application's business.
+    if ["multipart/mixed", "multipart/alternative"]
+        .iter()
+        .any(|m| mt.eq_ignore_ascii_case(m))
+    {
+        return true;
+    }
     accept.iter().any(|a| {
         let a = a.trim();
         if a == "*" {
