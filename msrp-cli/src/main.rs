@@ -3,6 +3,7 @@
 
 mod demo;
 mod p2p;
+mod relay;
 mod ui;
 
 use std::path::PathBuf;
@@ -58,6 +59,12 @@ enum Command {
         #[arg(long)]
         accept: bool,
     },
+    /// Run an RFC 4976 relay: AUTH with Digest against an htdigest file, forwarding
+    /// with re-chunking and back-pressure (plain TCP for now).
+    Relay {
+        #[command(flatten)]
+        options: relay::Options,
+    },
 }
 
 fn main() {
@@ -87,6 +94,7 @@ fn main() {
                 content_type,
             } => p2p::send(&common, &file, &content_type).await,
             Command::Chat { common, accept } => p2p::chat(&common, accept).await,
+            Command::Relay { options } => relay::run(&options).await,
         }
     });
     // Stdin readers may still block a runtime thread: do not wait for them.

@@ -126,3 +126,101 @@ fn send_reports_a_missing_file_clearly() {
         "{stderr}"
     );
 }
+
+/// `msrp relay` as a user runs it: an htdigest file, a listening port; a client AUTHs.
+#[test]
+fn r4976_016_msrp_relay_authenticates_a_client() {
+    use msrp_proto::rand::OsRandom;
+    use msrp_proto::relay::{AuthClient, AuthConfig, AuthEvent};
+    use msrp_proto::uri::Uri;
+    use msrp_proto::wire::{Decoder, Event};
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+
+    let dir = std::env::temp_dir().join(format!("msrp-relay-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let creds = dir.join("users.htdigest");
+    let ha1 = msrp_proto::digest::ha1("alice", "relay.test", "s3cret");
+    std::fs::write(
+        &creds,
+        format!("alice:relay.test:{}\n", String::from_utf8_lossy(&ha1)),
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = msrp()
+        .args([
+            "relay",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--realm",
+            "relay.test",
+        ])
+        .arg("--credentials")
+        .arg(&creds)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut sock = None;
+    for _ in 0..100 {
+        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            sock = Some(s);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut sock = sock.expect("msrp relay listens");
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let relay = format!("msrp://127.0.0.1:{port};tcp");
+    let mut cfg = AuthConfig::new(
+        "alice",
+        "s3cret",
+        vec![Uri::parse(&relay).unwrap()],
+        Uri::parse("msrp://127.0.0.1:7001/alice0sess1;tcp").unwrap(),
+    );
+    cfg.allow_plain_tcp = true;
+    let mut client = AuthClient::new(cfg).unwrap();
+    let mut buf = Vec::new();
+    let mut result = None;
+    #[allow(clippy::disallowed_methods)] // a real process on the real clock
+    let now = Instant::now();
+    'auth: for _ in 0..4 {
+        let mut out = Vec::new();
+        if client.poll_transmit(now, &mut OsRandom, &mut out).is_some() {
+            sock.write_all(&out).unwrap();
+        }
+        loop {
+            let mut d = Decoder::default();
+            if let Ok((_, Event::Head(h))) = d.decode(&buf)
+                && buf.windows(10).any(|w| w.starts_with(b"\r\n-------"))
+            {
+                let r = client.handle_response(now, &h);
+                buf.clear();
+                if let Some(r) = r {
+                    result = Some(r);
+                    break 'auth;
+                }
+                break;
+            }
+            let mut chunk = [0u8; 4096];
+            let n = sock.read(&mut chunk).expect("the relay answers");
+            assert!(n > 0, "the relay closed the connection");
+            buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        matches!(result, Some(AuthEvent::Authenticated { .. })),
+        "{result:?}\n{stderr}"
+    );
+    assert!(stderr.contains("msrp relay:"), "{stderr}");
+    assert!(!stderr.contains("s3cret"), "a password in the log");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -77,6 +77,7 @@
 //! closing connections left without sessions.
 
 mod driver;
+pub mod relay;
 mod shared;
 
 use std::borrow::Cow;
