@@ -203,7 +203,7 @@ async fn with_cema(file_size: usize) -> Res<()> {
         .success_report(SuccessReport::Yes);
     let started = Instant::now();
     let (sent, got) = tokio::join!(
-        sb.send_reader(msg, file, |n| bar.set_position(n)),
+        sb.send_reader(msg, msrp_tokio::compat(file), |n| bar.set_position(n)),
         receive(&mut sa)
     );
     bar.finish_and_clear();

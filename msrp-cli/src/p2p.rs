@@ -221,7 +221,7 @@ pub(crate) async fn send(c: &Common, file: &Path, content_type: &str) -> Res<()>
     let msg = OutgoingMessage::pulled(content_type.to_owned(), Some(len))
         .success_report(SuccessReport::Yes);
     let sender = s.sender();
-    let sending = sender.send_reader(msg, f, |n| bar.set_position(n));
+    let sending = sender.send_reader(msg, msrp_tokio::compat(f), |n| bar.set_position(n));
     tokio::pin!(sending);
     let outcome = loop {
         tokio::select! {

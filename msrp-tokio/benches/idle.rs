@@ -137,13 +137,14 @@ fn client(addr: &str) {
         let tls_config =
             TlsClientConfig::by_fingerprint("127.0.0.1", cert, std::slice::from_ref(&server_fp))
                 .unwrap();
+        let sock: std::net::SocketAddr = addr.parse().unwrap();
         let mut sessions = Vec::with_capacity(n);
         let mut waited = 0;
         for i in 0..n {
             let conn = if tls {
-                endpoint.connect_tls(addr, &tls_config).await.unwrap()
+                endpoint.connect_tls(sock, &tls_config).await.unwrap()
             } else {
-                endpoint.connect(addr).await.unwrap()
+                endpoint.connect(sock).await.unwrap()
             };
             let s = endpoint
                 .add_session(

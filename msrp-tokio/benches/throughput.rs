@@ -164,7 +164,7 @@ async fn msrp(total: usize, tls: bool) -> f64 {
         assert_eq!(n, total);
     });
     let msg = OutgoingMessage::pulled("application/octet-stream", Some(total as u64));
-    sb.send_reader(msg, Source { left: total }, |_| {})
+    sb.send_reader(msg, msrp_tokio::compat(Source { left: total }), |_| {})
         .await
         .unwrap();
     rx.await.unwrap();

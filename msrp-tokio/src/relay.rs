@@ -36,7 +36,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
-use crate::driver::now;
+use crate::now;
 
 /// Pieces in flight per connection in each direction.
 const PIPE: usize = 4;

@@ -1,7 +1,7 @@
-//! The tokio-specific half: one driver task per connection, one timer task per endpoint,
-//! one accept loop per listener, and dialling. Everything MSRP is decided by the engine;
-//! these loops only move bytes and time (an adapter for another runtime rewrites this
-//! file and keeps [`crate::shared`]).
+//! The loops: one driver task per connection, one timer task per endpoint, one accept
+//! loop per listener. Everything MSRP is decided by the engine; these loops only move
+//! bytes and time, through the [`Runtime`] seam (tokio or smol/async-std sockets, timers
+//! and spawning).
 //!
 //! A driver alternates between *flushing* (under the lock: engine output → [TLS →] socket
 //! with `try_write`, until the socket would block or nothing is left) and *waiting* (no
@@ -16,17 +16,10 @@ use std::time::Instant;
 
 use msrp_proto::engine::ConnectionId;
 use msrp_proto::tls::{TlsConnection, TlsEvent, TlsServerConfig};
-use tokio::io::{Interest, Ready};
-use tokio::net::{TcpListener, TcpStream};
 
 use crate::SessionFailure;
+use crate::rt::{Either, Listener, Ready, Runtime, Socket, first};
 use crate::shared::{ConnWake, Inner, Shared};
-
-/// The runtime's clock (tokio's, so paused-time tests work), compared with the engine's
-/// deadlines here rather than trusting an elapsed `Sleep` (quinn's `drive_timer`).
-pub(crate) fn now() -> Instant {
-    tokio::time::Instant::now().into_std()
-}
 
 /// TLS stacked under the engine, owned by the driver.
 pub(crate) struct Tls {
@@ -48,11 +41,11 @@ impl Tls {
 }
 
 /// Runs one connection until the engine drops it.
-pub(crate) async fn drive(
+pub(crate) async fn drive<R: Runtime>(
     shared: Arc<Shared>,
     conn: ConnectionId,
     wake: Arc<ConnWake>,
-    stream: TcpStream,
+    stream: R::Socket,
     mut tls: Option<Tls>,
 ) {
     let _ = stream.set_nodelay(true);
@@ -65,7 +58,7 @@ pub(crate) async fn drive(
             if !owns(&g, conn, &wake) {
                 break;
             }
-            let now = now();
+            let now = R::now();
             let blocked = match &mut tls {
                 None => flush_plain(&mut g, conn, &stream, now),
                 Some(t) => flush_tls(&mut g, conn, &stream, t, now),
@@ -88,33 +81,27 @@ pub(crate) async fn drive(
             };
             (!eof && room && !wake.over_high_water(), write)
         };
-        tokio::select! {
-            r = ready(&stream, read, write) => match r {
-                Ok(r) if r.is_readable() || r.is_read_closed() => {
-                    eof = read_once(&shared, conn, &wake, &stream, tls.as_mut());
+        match first(ready(&stream, read, write), wake.notify.notified()).await {
+            Either::Left(Ok(r)) if r.readable => {
+                eof = read_once::<R>(&shared, conn, &wake, &stream, tls.as_mut());
+            }
+            Either::Left(Ok(_)) | Either::Right(()) => {}
+            Either::Left(Err(e)) => {
+                let mut g = shared.lock();
+                if owns(&g, conn, &wake) {
+                    g.fail_connection(conn, SessionFailure::Io(e.kind()));
                 }
-                Ok(_) => {}
-                Err(e) => {
-                    let mut g = shared.lock();
-                    if owns(&g, conn, &wake) {
-                        g.fail_connection(conn, SessionFailure::Io(e.kind()));
-                    }
-                }
-            },
-            () = wake.notify.notified() => {}
+            }
         }
     }
     tracing::debug!(?conn, "driver finished");
 }
 
-async fn ready(stream: &TcpStream, read: bool, write: bool) -> io::Result<Ready> {
-    let interest = match (read, write) {
-        (true, true) => Interest::READABLE | Interest::WRITABLE,
-        (true, false) => Interest::READABLE,
-        (false, true) => Interest::WRITABLE,
-        (false, false) => return std::future::pending().await,
-    };
-    stream.ready(interest).await
+async fn ready(stream: &impl Socket, read: bool, write: bool) -> io::Result<Ready> {
+    if !read && !write {
+        return std::future::pending().await;
+    }
+    std::future::poll_fn(|cx| stream.poll_ready(cx, read, write)).await
 }
 
 /// Whether `conn` still names this driver's connection (its route carries our doorbell)
@@ -126,18 +113,18 @@ fn owns(g: &Inner, conn: ConnectionId, wake: &Arc<ConnWake>) -> bool {
 }
 
 /// One non-blocking read; returns whether the peer closed its side.
-fn read_once(
+fn read_once<R: Runtime>(
     shared: &Shared,
     conn: ConnectionId,
     wake: &Arc<ConnWake>,
-    stream: &TcpStream,
+    stream: &R::Socket,
     tls: Option<&mut Tls>,
 ) -> bool {
     let mut g = shared.lock();
     if !owns(&g, conn, wake) {
         return false; // the loop notices and ends
     }
-    let now = now();
+    let now = R::now();
     let mut eof = false;
     match tls {
         None => {
@@ -183,7 +170,7 @@ fn read_once(
 fn flush_plain(
     g: &mut Inner,
     conn: ConnectionId,
-    stream: &TcpStream,
+    stream: &impl Socket,
     now: Instant,
 ) -> Result<bool, SessionFailure> {
     while let Some(out) = g.engine.poll_transmit(conn) {
@@ -202,7 +189,7 @@ fn flush_plain(
 fn flush_tls(
     g: &mut Inner,
     conn: ConnectionId,
-    stream: &TcpStream,
+    stream: &impl Socket,
     t: &mut Tls,
     now: Instant,
 ) -> Result<bool, SessionFailure> {
@@ -307,7 +294,7 @@ fn tls_events(g: &mut Inner, conn: ConnectionId, t: &mut Tls) -> bool {
 }
 
 /// Sleeps until the engine's earliest deadline and runs its timers.
-pub(crate) async fn run_timer(shared: Arc<Shared>) {
+pub(crate) async fn run_timer<R: Runtime>(shared: Arc<Shared>) {
     loop {
         let notified = shared.timer.notified();
         if shared.closed.load(std::sync::atomic::Ordering::Acquire) {
@@ -320,13 +307,12 @@ pub(crate) async fn run_timer(shared: Arc<Shared>) {
             d
         };
         match deadline {
-            Some(d) => tokio::select! {
-                () = tokio::time::sleep_until(d.into()) => {}
-                () = notified => {}
-            },
+            Some(d) => {
+                first(R::sleep_until(d), notified).await;
+            }
             None => notified.await,
         }
-        let now = now();
+        let now = R::now();
         let mut g = shared.lock();
         if g.engine.poll_timeout().is_some_and(|d| d <= now) {
             g.engine.handle_timeout(now);
@@ -337,22 +323,22 @@ pub(crate) async fn run_timer(shared: Arc<Shared>) {
 }
 
 /// Accepts connections for passive sessions until the endpoint closes.
-pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tls: bool) {
+pub(crate) async fn accept_loop<R: Runtime>(shared: Arc<Shared>, listener: R::Listener, tls: bool) {
     loop {
         let stop = shared.shutdown.notified();
         if shared.closed.load(std::sync::atomic::Ordering::Acquire) {
             return;
         }
-        let (stream, peer) = tokio::select! {
-            r = listener.accept() => match r {
-                Ok(x) => x,
-                Err(e) => {
-                    tracing::warn!("accept: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                    continue;
-                }
-            },
-            () = stop => return,
+        let accept = std::future::poll_fn(|cx| listener.poll_accept(cx));
+        let (stream, peer) = match first(accept, stop).await {
+            Either::Left(Ok(x)) => x,
+            Either::Left(Err(e)) => {
+                // Typically out of descriptors: back off instead of spinning.
+                tracing::warn!("accept: {e}");
+                R::sleep_until(R::now() + std::time::Duration::from_millis(20)).await;
+                continue;
+            }
+            Either::Right(()) => return,
         };
         let tls = if tls {
             let fingerprints = shared.lock().pending_fingerprints();
@@ -374,6 +360,6 @@ pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, tls:
         };
         tracing::debug!(%peer, "accepted");
         let (id, wake) = shared.lock().add_connection(None);
-        tokio::spawn(drive(shared.clone(), id, wake, stream, tls));
+        R::spawn(drive::<R>(shared.clone(), id, wake, stream, tls));
     }
 }
