@@ -329,3 +329,66 @@ fn body_ref_of_an_event_queued_across_reads_stays_valid() {
     }
     assert_eq!(bodies, [b"first".to_vec(), b"second".to_vec()]);
 }
+
+/// P-35 / R4975-236: a chunk whose Byte-Range declares a total beyond
+/// `max_message_size` is refused with 413 before anything of it reaches the
+/// application; a message already under way (total `*` so far) is dropped when a later
+/// chunk declares too much.
+#[test]
+fn p35_r4975_236_declared_total_beyond_max_message_size_is_413_up_front() {
+    let mut cfg = sim::config(1);
+    cfg.limits.max_message_size = 100;
+    let mut r = Raw::bob(cfg.clone()).0;
+    let out = r.feed(&send(
+        "tx000001",
+        BOB,
+        ALICE,
+        "Message-ID: big1big1\r\nByte-Range: 1-5/771\r\n",
+        Some(b"hello"),
+    ));
+    assert_eq!(
+        start_lines(&out)[0],
+        "MSRP tx000001 413 Stop Sending Message"
+    );
+    assert!(
+        !r.side.events.iter().any(|e| matches!(
+            e,
+            Event::MessageStarted { .. } | Event::Data { .. } | Event::MessageReceived { .. }
+        )),
+        "{:?}",
+        r.side.events
+    );
+
+    let mut r = Raw::bob(cfg).0;
+    let mut chunk = send(
+        "tx000002",
+        BOB,
+        ALICE,
+        "Message-ID: big2big2\r\nByte-Range: 1-5/*\r\n",
+        Some(b"hello"),
+    );
+    let flag = chunk.len() - 3;
+    assert_eq!(chunk[flag], b'$');
+    chunk[flag] = b'+'; // more to come
+    let first = r.feed(&chunk);
+    assert_eq!(start_lines(&first)[0], "MSRP tx000002 200 OK");
+    let second = r.feed(&send(
+        "tx000003",
+        BOB,
+        ALICE,
+        "Message-ID: big2big2\r\nByte-Range: 6-10/771\r\n",
+        Some(b"world"),
+    ));
+    assert_eq!(
+        start_lines(&second)[0],
+        "MSRP tx000003 413 Stop Sending Message"
+    );
+    assert!(
+        r.side.events.iter().any(|e| matches!(
+            e,
+            Event::MessageAborted { message, .. } if *message == mid("big2big2")
+        )),
+        "{:?}",
+        r.side.events
+    );
+}

@@ -63,9 +63,10 @@
 //! Message-IDs: a message seen again is answered and reported as usual, with
 //! `duplicate: true` on its events (R4975-036, P-16). [`Endpoint::reject_message`] turns a
 //! message the application learnt bad later into a failure REPORT (R4975-133/136/137;
-//! only for `Failure-Report` `yes`/`partial`) and refuses its further chunks. A chunk that
-//! crosses [`EngineLimits::max_message_size`] gets a `000 413` REPORT at once, so the
-//! sender stops mid-chunk (R4975-206).
+//! only for `Failure-Report` `yes`/`partial`) and refuses its further chunks. A chunk whose
+//! Byte-Range declares a total beyond [`EngineLimits::max_message_size`] is answered 413
+//! before anything of it reaches the application; one that crosses the limit mid-body gets
+//! a `000 413` REPORT at once, so the sender stops mid-chunk (R4975-206).
 //!
 //! Timers: an incoming message silent for [`Config::incoming_idle_timeout`] is dropped; a
 //! frame that stops mid-way for as long loses its connection

@@ -282,8 +282,20 @@ impl Endpoint {
         }
         let lim = &self.cfg.limits;
         let id = cur.message.expect("checked in decode");
-        if cur.start > lim.max_message_size {
+        let declared = cur.range.and_then(|r| r.total);
+        if cur.start > lim.max_message_size || declared.is_some_and(|t| t > lim.max_message_size) {
+            // Too large by its own Byte-Range (P-35, R4975-236): refuse the chunk before
+            // anything of it reaches the application, and drop the message if earlier
+            // chunks (total `*`) started it.
             cur.verdict = Some(StatusCode::STOP_SENDING);
+            if let Some(m) = s.incoming.iter_mut().find(|m| m.active && m.id == id) {
+                m.active = false;
+                self.events.push_back(Event::MessageAborted {
+                    session: SessionId(si),
+                    message: id,
+                    reason: AbortReason::TooLarge,
+                });
+            }
             return;
         }
         let slot = match s.incoming.iter().position(|m| m.active && m.id == id) {
