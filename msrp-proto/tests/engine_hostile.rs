@@ -322,3 +322,47 @@ fn fuzz_data_of_a_message_before_fatal_garbage_stays_readable() {
     assert_eq!(got, b"hello");
     assert!(lost, "the garbage loses the connection");
 }
+
+/// Found by the engine fuzz target: a message whose head arrived in the same call that
+/// lost the connection (here: the next frame is garbage), with a command issued before
+/// the events are drained (as an application feeding a pulled body on `BodyWanted`
+/// does). The queued `MessageStarted`'s Content-Type must still read when polled, and a
+/// new connection must not take over the lost one's index meanwhile.
+#[test]
+fn fuzz_content_type_of_a_message_started_before_the_connection_was_lost_stays_readable() {
+    let (mut r, _) = Raw::bob(sim::config(39));
+    let mut input = b"MSRP head0001 SEND\r\nTo-Path: ".to_vec();
+    input.extend_from_slice(
+        format!(
+            "{BOB}\r\nFrom-Path: {ALICE}\r\nMessage-ID: head1\r\nByte-Range: 1-5/5\r\n\
+             Content-Type: text/x-started\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    let lost_conn = r.conn;
+    r.side.ep.handle_input(lost_conn, r.now, &input).unwrap();
+    // The connection is closed and another one comes before anything is polled.
+    r.side.ep.close_connection(lost_conn).unwrap();
+    let other = r.side.ep.add_connection();
+    assert_ne!(
+        other, lost_conn,
+        "a lost connection's index is not reused yet"
+    );
+    let mut ct = None;
+    while let Some(ev) = r.side.ep.poll_event() {
+        if let Event::MessageStarted { content_type, .. } = ev {
+            ct = Some(
+                r.side
+                    .ep
+                    .received_body(content_type)
+                    .expect("a fresh content-type BodyRef reads")
+                    .to_vec(),
+            );
+        }
+    }
+    assert_eq!(ct.as_deref(), Some(&b"text/x-started"[..]));
+    // Once drained and mutated, the lost buffer is gone and the index is free again.
+    let _ = r.side.ep.close_connection(other);
+    let next = r.side.ep.add_connection();
+    assert!(next == lost_conn || next == other, "{next:?}");
+}

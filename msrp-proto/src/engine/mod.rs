@@ -773,7 +773,13 @@ impl Endpoint {
             last_rx: None,
         };
         self.idle_unstamped = true;
-        let idx = match self.conns.iter().position(Option::is_none) {
+        // A slot whose lost input queued events still read is not reused yet: their
+        // `BodyRef`s name the connection by index.
+        let lost = &self.lost_input;
+        let free = |(i, c): (usize, &Option<Conn>)| {
+            (c.is_none() && !lost.iter().any(|l| l.0 as usize == i)).then_some(i)
+        };
+        let idx = match self.conns.iter().enumerate().find_map(free) {
             Some(i) => {
                 self.conns[i] = Some(conn);
                 i
@@ -1683,13 +1689,9 @@ impl Endpoint {
         let Some(c) = self.conns.get_mut(conn as usize).and_then(Option::take) else {
             return;
         };
-        // Data events of this call still point into its input buffer: keep the buffer
-        // readable until the next mutation, as every `BodyRef` promises.
-        if self
-            .events
-            .iter()
-            .any(|e| matches!(e, Event::Data { body, .. } if body.conn == conn))
-        {
+        // Queued events still point into its input buffer: keep the buffer readable
+        // until they are polled and a mutation follows, as every `BodyRef` promises.
+        if self.input_referenced(conn) {
             self.lost_input.push((conn, c.in_base, c.in_buf, c.in_end));
         }
         self.events.push_back(Event::ConnectionLost {
@@ -1746,10 +1748,15 @@ impl Endpoint {
         }
     }
 
-    /// A mutation: earlier `BodyRef`s become stale, and so do lost connections' buffers.
+    /// A mutation: earlier `BodyRef`s become stale, and so do lost connections' buffers
+    /// that no queued event points into any more.
     fn bump(&mut self) {
         self.generation += 1;
-        self.lost_input.clear();
+        if !self.lost_input.is_empty() {
+            let mut lost = core::mem::take(&mut self.lost_input);
+            lost.retain(|l| self.input_referenced(l.0));
+            self.lost_input = lost;
+        }
         if let Some(ci) = self.park_candidate.take() {
             self.park_input(ci);
         }
@@ -1779,11 +1786,7 @@ impl Endpoint {
     /// an idle connection holds no buffer. Runs at the start of a mutation, when the
     /// `BodyRef`s of polled events are stale anyway.
     fn park_input(&mut self, ci: u32) {
-        let held = self.events.iter().any(|e| match e {
-            Event::Data { body, .. } => body.conn == ci,
-            Event::MessageStarted { content_type, .. } => content_type.conn == ci,
-            _ => false,
-        });
+        let held = self.input_referenced(ci);
         let Some(c) = self.conns.get_mut(ci as usize).and_then(Option::as_mut) else {
             return;
         };
@@ -1807,6 +1810,16 @@ impl Endpoint {
         {
             self.spare_ctrl.push(ctrl);
         }
+    }
+
+    /// Whether a queued event ([`Event::Data`], [`Event::MessageStarted`]) points into
+    /// connection `ci`'s input buffer.
+    fn input_referenced(&self, ci: u32) -> bool {
+        self.events.iter().any(|e| match e {
+            Event::Data { body, .. } => body.conn == ci,
+            Event::MessageStarted { content_type, .. } => content_type.conn == ci,
+            _ => false,
+        })
     }
 
     /// Gives connection `ci`'s output buffer back when everything in it is written.
