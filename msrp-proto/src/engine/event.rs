@@ -114,6 +114,25 @@ pub enum Event {
         /// Why.
         reason: SessionError,
     },
+    /// [`Endpoint::authenticate_relay`](super::Endpoint::authenticate_relay) succeeded
+    /// (again, after each re-AUTH): read the route with
+    /// [`Endpoint::relay_use_path`](super::Endpoint::relay_use_path) (To-Path prefix,
+    /// R4976-014) and [`Endpoint::relay_sdp_path`](super::Endpoint::relay_sdp_path) (our
+    /// `a=path`, R4976-015). The engine re-AUTHs on its own before `expires` runs out.
+    RelayAuthenticated {
+        /// The connection to the first relay.
+        connection: ConnectionId,
+        /// How long the relay granted the route.
+        expires: core::time::Duration,
+    },
+    /// AUTH on this connection failed for good (wrong credentials, a rejection, no
+    /// answer); the connection stays open for the caller to close.
+    RelayAuthFailed {
+        /// The connection to the first relay.
+        connection: ConnectionId,
+        /// Why.
+        error: crate::relay::AuthError,
+    },
     /// A connection ended; every session bound to it failed (R4975-033).
     ConnectionLost {
         /// The connection.
@@ -250,6 +269,9 @@ pub enum Error {
     /// ([`EngineLimits::max_pending_control`](super::EngineLimits::max_pending_control)):
     /// write pending output first, then retry.
     ControlQueueFull,
+    /// The relay client refused its configuration
+    /// ([`Endpoint::authenticate_relay`](super::Endpoint::authenticate_relay)).
+    Auth(crate::relay::AuthError),
 }
 
 impl core::fmt::Display for Error {
@@ -263,6 +285,7 @@ impl core::fmt::Display for Error {
             Self::BadSession => "invalid session URIs",
             Self::NotAnError => "status is not an error",
             Self::ControlQueueFull => "control queue full",
+            Self::Auth(e) => return write!(f, "relay client: {e}"),
         })
     }
 }

@@ -140,6 +140,7 @@ pub use event::{
 pub use ranges::{RangeSet, RangesFull, Reassembly, ReassemblyError};
 
 use crate::rand::{OsRandom, RandomSource, SeededRandom};
+use crate::relay::{AuthClient, AuthConfig, AuthEvent};
 use crate::uri::Uri;
 use crate::wire::headers::{ByteRange, FailureReport, StatusCode, SuccessReport};
 use crate::wire::{Decoder, MessageId, TransactionId};
@@ -487,6 +488,8 @@ struct Conn {
     /// When bytes last arrived (a frame that stops mid-way is stalled after
     /// `incoming_idle_timeout`).
     last_rx: Option<Instant>,
+    /// The relay client authenticating on this connection, if any (RFC 4976 §5).
+    auth: Option<Box<AuthClient>>,
 }
 
 impl Conn {
@@ -771,6 +774,7 @@ impl Endpoint {
             idle: true,
             idle_since: None,
             last_rx: None,
+            auth: None,
         };
         self.idle_unstamped = true;
         // A slot whose lost input queued events still read is not reused yet: their
@@ -1376,6 +1380,9 @@ impl Endpoint {
             if let Some(t) = c.idle_since {
                 consider(t + cfg.connection_idle_timeout);
             }
+            if let Some(t) = c.auth.as_ref().and_then(|a| a.poll_timeout()) {
+                consider(t);
+            }
             if let Some(t) = c.last_rx.filter(|_| c.mid_frame()) {
                 consider(t + cfg.incoming_idle_timeout);
             }
@@ -1415,6 +1422,15 @@ impl Endpoint {
                 } else {
                     self.lose_connection(ci as u32, ConnectionError::Idle);
                 }
+            }
+        }
+        for ci in 0..self.conns.len() {
+            let Some(c) = self.conns[ci].as_mut() else {
+                continue;
+            };
+            if let Some(a) = c.auth.as_mut() {
+                let ev = a.handle_timeout(now);
+                self.auth_progress(ci as u32, now, ev.as_ref());
             }
         }
         let binding = self.cfg.binding_timeout;
@@ -1475,6 +1491,106 @@ impl Endpoint {
         self.observe(now);
         // The only full scan: timers that moved later since they were armed.
         self.next_deadline = self.scan_deadlines();
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Relays (RFC 4976 §5)
+
+    /// Authenticates to the relay(s) of `config` over `conn`, a connection to the first
+    /// of them (over TLS: RFC 4976 §9.2 allows AUTH nowhere else, R4976-051; see
+    /// [`AuthConfig::allow_plain_tcp`]). The AUTH requests go out with the connection's
+    /// other output; 401 challenges are answered with Digest credentials, 423 with an
+    /// adjusted Expires; the result is [`Event::RelayAuthenticated`] or
+    /// [`Event::RelayAuthFailed`]. The engine re-AUTHs before the granted lifetime ends.
+    /// A connection with a relay client is never closed as idle.
+    ///
+    /// Sessions then use the route: To-Path = [`relay_use_path`](Self::relay_use_path)
+    /// followed by the peer's SDP path (R4976-014), our `a=path` =
+    /// [`relay_sdp_path`](Self::relay_sdp_path) (R4976-015); pass `Some(conn)` as the
+    /// session's connection whether or not SDP made us active (R6135-014). Requests
+    /// arriving through the relay carry the relays in From-Path: the engine never
+    /// compares From-Path with SDP.
+    ///
+    /// # Errors
+    /// An unknown connection; [`Error::Auth`] for a configuration the relay client
+    /// refuses (no relays, plain TCP without `allow_plain_tcp`).
+    pub fn authenticate_relay(
+        &mut self,
+        conn: ConnectionId,
+        config: AuthConfig,
+        now: Instant,
+    ) -> Result<(), Error> {
+        self.bump();
+        self.observe(now);
+        let client = AuthClient::new(config).map_err(Error::Auth)?;
+        let c = self.conn_mut(conn)?;
+        c.auth = Some(Box::new(client));
+        // It has a user now: no idle timer (R4975-039 concerns sessions; a relay
+        // connection must outlive the gaps between them).
+        c.idle = false;
+        c.idle_since = None;
+        self.auth_progress(conn.0, now, None);
+        Ok(())
+    }
+
+    /// The Use-Path the relays granted on `conn` (next hop first): the front of every
+    /// To-Path through them (R4976-014). `None` until authenticated.
+    #[must_use]
+    pub fn relay_use_path(&self, conn: ConnectionId) -> Option<&[Uri]> {
+        self.conns
+            .get(conn.0 as usize)?
+            .as_ref()?
+            .auth
+            .as_ref()?
+            .use_path()
+    }
+
+    /// Our SDP `a=path` through the relays on `conn`: the Use-Path reversed, then our own
+    /// URI (R4976-015). `None` until authenticated.
+    #[must_use]
+    pub fn relay_sdp_path(&self, conn: ConnectionId) -> Option<Vec<Uri>> {
+        self.conns
+            .get(conn.0 as usize)?
+            .as_ref()?
+            .auth
+            .as_ref()?
+            .sdp_path()
+    }
+
+    /// After the relay client of `conn` handled something: report `event` (if any),
+    /// write the next AUTH request if one is due, and arm its deadline.
+    pub(super) fn auth_progress(&mut self, conn: u32, now: Instant, event: Option<&AuthEvent>) {
+        let connection = ConnectionId(conn);
+        match event {
+            Some(AuthEvent::Authenticated { expires, .. }) => {
+                self.events.push_back(Event::RelayAuthenticated {
+                    connection,
+                    expires: *expires,
+                });
+            }
+            Some(AuthEvent::Failed(error)) => {
+                self.events.push_back(Event::RelayAuthFailed {
+                    connection,
+                    error: *error,
+                });
+            }
+            _ => {}
+        }
+        let cap = self.control_capacity();
+        let Some(c) = self.conns.get_mut(conn as usize).and_then(Option::as_mut) else {
+            return;
+        };
+        let Some(a) = c.auth.as_mut() else { return };
+        if c.ctrl.capacity() == 0 {
+            c.ctrl = self
+                .spare_ctrl
+                .pop()
+                .unwrap_or_else(|| Vec::with_capacity(cap));
+        }
+        let _ = a.poll_transmit(now, &mut *self.rng, &mut c.ctrl);
+        if let Some(t) = a.poll_timeout() {
+            arm(&mut self.next_deadline, t);
+        }
     }
 
     // -----------------------------------------------------------------------------------
@@ -1864,6 +1980,7 @@ impl Endpoint {
         if let Some(c) = self.conns.get_mut(conn as usize).and_then(Option::as_mut)
             && !bound
             && !c.idle
+            && c.auth.is_none()
         {
             c.idle = true;
             c.idle_since = None;

@@ -6,6 +6,7 @@ use std::time::Instant;
 use super::{
     AbortReason, ConnectionError, CurKind, Endpoint, Event, Session, SessionId, response_policy,
 };
+use crate::relay::AuthEvent;
 use crate::uri::{Uri, path_iter};
 use crate::wire::encode::{write_report, write_response_to};
 use crate::wire::headers::{ByteRange, Status, StatusCode, SuccessReport};
@@ -91,6 +92,7 @@ impl Endpoint {
             }
             let input = &c.in_buf[c.in_start..c.in_end];
             let base = c.in_base + c.in_start as u64;
+            let mut auth: Option<Option<AuthEvent>> = None;
             let step = match c.decoder.decode(input) {
                 Ok((n, ev)) => {
                     let step = match ev {
@@ -126,7 +128,16 @@ impl Endpoint {
                                     (base + at as u64, ct.len() as u32)
                                 });
                             match head.method() {
-                                None => cur.kind = CurKind::Response,
+                                None => {
+                                    cur.kind = CurKind::Response;
+                                    // A response to our AUTH (RFC 4976 §5): the relay
+                                    // client reads its headers (challenge, Use-Path).
+                                    if let Some(a) = c.auth.as_mut()
+                                        && a.awaits(head.transaction_id())
+                                    {
+                                        auth = Some(a.handle_response(now, &head));
+                                    }
+                                }
                                 Some(m) => {
                                     let is_report = m == Method::Report;
                                     cur.is_send = m == Method::Send;
@@ -225,6 +236,9 @@ impl Endpoint {
                     }
                 }
             };
+            if let Some(ev) = auth {
+                self.auth_progress(conn, now, ev.as_ref());
+            }
             match step {
                 Step::NeedMore => return,
                 Step::Error => {}

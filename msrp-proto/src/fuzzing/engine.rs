@@ -328,6 +328,9 @@ impl Sim {
                     m.failed = true;
                 }
             }
+            Event::RelayAuthenticated { .. } | Event::RelayAuthFailed { .. } => {
+                panic!("no relay client in this harness: {ev:?}")
+            }
             Event::ConnectionLost { connection, .. } => {
                 let side = &mut self.sides[s];
                 assert_eq!(connection, side.conn);

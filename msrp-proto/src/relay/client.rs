@@ -386,6 +386,12 @@ impl AuthClient {
         Some(tid)
     }
 
+    /// Whether a response with transaction id `tid` answers the AUTH in flight.
+    #[must_use]
+    pub fn awaits(&self, tid: &str) -> bool {
+        matches!(self.state, State::Waiting { tid: t, .. } if t.as_str() == tid)
+    }
+
     /// Handles a response. Responses to other transactions are ignored (`None`).
     pub fn handle_response(&mut self, now: Instant, head: &Head<'_>) -> Option<AuthEvent> {
         let State::Waiting { tid, .. } = self.state else {
