@@ -855,3 +855,50 @@ fn r4975_112_bidirectional_tiny_chunks_make_progress() {
         .count();
     assert!(chunks < 6 * 40, "{chunks} chunks written by Alice");
 }
+
+/// `Config::max_chunk_body`: every SEND chunk carries at most that many body bytes even
+/// with nothing else waiting (a next hop with a frame limit, such as Kamailio's relay),
+/// and messages of exactly a multiple of it, of unknown length, and whole ones still
+/// arrive intact (R4975-107 Byte-Ranges stay right across the cuts).
+#[test]
+fn r4975_107_max_chunk_body_caps_every_chunk() {
+    let mut cfg = sim::config(40);
+    cfg.max_chunk_body = Some(1000);
+    let (mut sim, sa, _) = Sim::pair(40, cfg, sim::config(41));
+    let whole = body(2500, 4);
+    let exact = body(2000, 5);
+    let unknown = body(3000, 6);
+    let id1 = sim
+        .a
+        .ep
+        .send_message(
+            sa,
+            OutgoingMessage::whole("text/plain", Bytes::from(whole.clone())),
+        )
+        .unwrap();
+    let id2 = sim.a.send_pulled(sa, "text/plain", exact.clone(), true);
+    let id3 = sim.a.send_pulled(sa, "text/plain", unknown.clone(), false);
+    sim.drive();
+    assert_eq!(sim.b.bodies[&id1].bytes(), &whole[..]);
+    assert_eq!(sim.b.bodies[&id2].bytes(), &exact[..]);
+    assert_eq!(sim.b.bodies[&id3].bytes(), &unknown[..]);
+    // Every chunk's body, measured on the wire.
+    let wrote = &sim.a.wrote[&sim.links[0].0];
+    let mut d = msrp_proto::wire::Decoder::default();
+    let (mut at, mut cur, mut chunks) = (0, 0usize, 0);
+    while at < wrote.len() {
+        let (n, ev) = d.decode(&wrote[at..]).unwrap();
+        match ev {
+            msrp_proto::wire::Event::Body(b) => cur += b.len(),
+            msrp_proto::wire::Event::End(_) => {
+                assert!(cur <= 1000, "a chunk of {cur} body bytes");
+                chunks += 1;
+                cur = 0;
+            }
+            msrp_proto::wire::Event::NeedMore => break,
+            _ => {}
+        }
+        at += n;
+    }
+    assert!(chunks >= 3 + 2 + 3, "{chunks} chunks");
+}

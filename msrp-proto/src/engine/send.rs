@@ -140,7 +140,10 @@ impl Endpoint {
                 } else {
                     usize::MAX
                 };
-                let n = avail.len().min(room).min(budget.max(1));
+                let cap = self.cfg.max_chunk_body.map_or(usize::MAX, |l| {
+                    (l.max(1) as u64).saturating_sub(open.written) as usize
+                });
+                let n = avail.len().min(room).min(budget.max(1)).min(cap.max(1));
                 let mut nb = [0u8; 80];
                 let nl = needle_of(&open.tid, &mut nb);
                 let safe =
@@ -169,6 +172,17 @@ impl Endpoint {
                 let written = open.written;
                 if safe < n {
                     // Collision: cut here, continue under a new tid (R4975-083).
+                    self.end_chunk(ci, Flag::More);
+                    self.requeue_front(ci, slot as u32);
+                    continue;
+                }
+                if self
+                    .cfg
+                    .max_chunk_body
+                    .is_some_and(|l| written >= l.max(1) as u64)
+                {
+                    // The hard cap: end here whatever else waits; the rest follows in
+                    // the next chunk.
                     self.end_chunk(ci, Flag::More);
                     self.requeue_front(ci, slot as u32);
                     continue;
@@ -270,6 +284,7 @@ impl Endpoint {
         let exact = exact
             && m.total == Some(m.sent + rest.len() as u64)
             && rest.len() as u64 <= NON_INTERRUPTIBLE_MAX
+            && self.cfg.max_chunk_body.is_none_or(|l| rest.len() <= l)
             && rest.len() + MIN_ROOM < room;
         let tid = if exact {
             TransactionId::generate_avoiding(&mut *self.rng, rest)
