@@ -71,8 +71,8 @@
 //!
 //! ## Not supported yet
 //!
-//! Relays (RFC 4976: [`msrp_sdp::Connect::Relay`] fails with [`Error::Unsupported`]),
-//! name-based TLS to `msrps` peers with CA certificates, TLS close_notify on shutdown,
+//! Name-based TLS to `msrps` peers with CA certificates (relays are reached through
+//! [`Endpoint::connect_relay`] with a caller-built [`TlsClientConfig`]), TLS close_notify on shutdown,
 //! closing connections left without sessions.
 
 mod driver;
@@ -91,6 +91,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures_io::AsyncRead;
 use msrp_proto::engine::{self, OutgoingMessage};
+use msrp_proto::relay::{AuthConfig, AuthError};
 use msrp_proto::tls::{ConfigError, HashAlgorithm, TlsClientConfig, TlsConnection};
 use msrp_proto::uri::{Scheme, Uri};
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -149,6 +150,13 @@ pub enum Error {
     SessionGone,
     /// What the SDP asks for is not implemented here.
     Unsupported(&'static str),
+    /// The relay refused us, or AUTH failed otherwise (RFC 4976 §5).
+    RelayAuth(AuthError),
+    /// SDP routes the session through a relay we hold no authenticated connection to
+    /// (call [`Endpoint::connect_relay`] first and put its route into the SDP).
+    NoRelayRoute,
+    /// The connection closed before the operation completed.
+    ConnectionLost,
 }
 
 impl core::fmt::Display for Error {
@@ -161,6 +169,9 @@ impl core::fmt::Display for Error {
             Self::NoCertificate => f.write_str("TLS needs a local certificate"),
             Self::SessionGone => f.write_str("the session failed or was closed"),
             Self::Unsupported(what) => write!(f, "not supported: {what}"),
+            Self::RelayAuth(e) => write!(f, "relay AUTH: {e}"),
+            Self::NoRelayRoute => f.write_str("no authenticated connection to that relay"),
+            Self::ConnectionLost => f.write_str("the connection closed"),
         }
     }
 }
@@ -464,6 +475,58 @@ impl<R: Runtime> Endpoint<R> {
         id
     }
 
+    /// Connects to a relay (RFC 4976) and authenticates: dials `addr` (over TLS with
+    /// `tls`, which should verify the relay by name, R4976-066; plain TCP only with
+    /// [`AuthConfig::allow_plain_tcp`]), sends AUTH, answers the Digest challenge and
+    /// returns the route the relay granted once it is ready. Put
+    /// [`RelayRoute::use_path`] into [`msrp_sdp::LocalConfig::use_path`]; sessions whose
+    /// SDP outcome is [`msrp_sdp::Connect::Relay`] then run over this connection
+    /// ([`open_session`](Self::open_session)). The engine re-AUTHs on its own before the
+    /// route expires; the connection stays open while the endpoint lives.
+    ///
+    /// # Errors
+    /// Dialling, TLS, or AUTH failed ([`Error::RelayAuth`]).
+    pub async fn connect_relay(
+        &self,
+        addr: SocketAddr,
+        tls: Option<&TlsClientConfig>,
+        auth: AuthConfig,
+    ) -> Result<RelayRoute, Error> {
+        let tls = tls.map(TlsConnection::client).transpose()?;
+        let stream = R::connect(addr.ip().to_string(), addr.port()).await?;
+        let conn = self.start(stream, tls, None);
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut g = self.shared().lock();
+            if let Some(r) = g.conns.get_mut(&conn) {
+                r.auth_wait = Some(tx);
+            }
+            let r = g.engine.authenticate_relay(conn, auth, R::now());
+            g.settle();
+            g.kick_conn(conn);
+            r?;
+        }
+        let result = rx.await.map_err(|_| Error::ConnectionLost)?;
+        let mut g = self.shared().lock();
+        match result {
+            Ok(expires) => {
+                let use_path = g.engine.relay_use_path(conn).unwrap_or_default().to_vec();
+                let sdp_path = g.engine.relay_sdp_path(conn).unwrap_or_default();
+                Ok(RelayRoute {
+                    connection: conn,
+                    use_path,
+                    sdp_path,
+                    expires,
+                })
+            }
+            Err(e) => {
+                let _ = g.engine.close_connection(conn);
+                g.settle();
+                Err(Error::RelayAuth(e))
+            }
+        }
+    }
+
     /// Creates a session directly: our URI, the To-Path of our requests (next hop first,
     /// the peer's URI last), `active = Some(conn)` to bind `conn` now with a bodiless
     /// SEND, or `None` to wait for the peer's first request on any accepted connection.
@@ -479,6 +542,20 @@ impl<R: Runtime> Endpoint<R> {
         peer_fingerprints: &[Fingerprint],
     ) -> Result<Session<R>, Error> {
         let tls = local.as_ref().scheme() == Scheme::Msrps;
+        self.add_session_checked(local, to_path, active, peer_fingerprints, tls)
+    }
+
+    /// [`add_session`](Self::add_session); `check_peer` says whether the connection's TLS
+    /// peer is the session's peer (not through a relay, where TLS is hop by hop).
+    fn add_session_checked(
+        &self,
+        local: Uri,
+        to_path: Vec<Uri>,
+        active: Option<ConnectionId>,
+        peer_fingerprints: &[Fingerprint],
+        check_peer: bool,
+    ) -> Result<Session<R>, Error> {
+        let tls = check_peer;
         let (tx, rx) = mpsc::unbounded_channel();
         let token = SESSION_TOKEN.fetch_add(1, Ordering::Relaxed);
         let mut g = self.shared().lock();
@@ -563,7 +640,28 @@ impl<R: Runtime> Endpoint<R> {
                 self.add_session(local, to_path, Some(conn), &fps)
             }
             msrp_sdp::Connect::Accept => self.add_session(local, to_path, None, &fps),
-            msrp_sdp::Connect::Relay { .. } => Err(Error::Unsupported("MSRP relays (RFC 4976)")),
+            msrp_sdp::Connect::Relay { next_hop } => {
+                // Our authenticated connection whose route starts at that relay URI.
+                let conn = {
+                    let g = self.shared().lock();
+                    g.conns
+                        .keys()
+                        .copied()
+                        .find(|c| {
+                            g.engine
+                                .relay_use_path(*c)
+                                .and_then(<[Uri]>::first)
+                                .is_some_and(|u| u == next_hop)
+                        })
+                        .ok_or(Error::NoRelayRoute)?
+                };
+                // Through relays TLS is hop by hop: the SDP fingerprints name no
+                // certificate we will see (RFC 4976 §9). Only the active side sends the
+                // binding SEND; the passive one is bound by the peer's first request
+                // arriving over the relay.
+                let active = (negotiated.role == msrp_sdp::Role::Active).then_some(conn);
+                self.add_session_checked(local, to_path, active, &[], false)
+            }
             _ => Err(Error::Unsupported("this connection setup")),
         }
     }
@@ -573,6 +671,21 @@ impl<R: Runtime> Endpoint<R> {
     pub fn close(&self) {
         self.shared().shutdown();
     }
+}
+
+/// A route through relays, from [`Endpoint::connect_relay`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RelayRoute {
+    /// The connection to the first relay; sessions using the route run over it.
+    pub connection: ConnectionId,
+    /// The Use-Path the relays granted (nearest first): the front of every To-Path
+    /// (R4976-014) and what [`msrp_sdp::LocalConfig::use_path`] wants.
+    pub use_path: Vec<Uri>,
+    /// Our SDP `a=path` through the relays: `use_path` reversed, then our URI (R4976-015).
+    pub sdp_path: Vec<Uri>,
+    /// How long the relay granted the route (the engine renews it before then).
+    pub expires: core::time::Duration,
 }
 
 /// A message queued on a session.

@@ -12,12 +12,13 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use msrp_proto::engine::{
     self, ConnectionError, ConnectionId, Event as EngineEvent, SessionError, SessionId,
 };
+use msrp_proto::relay::AuthError;
 use msrp_proto::tls::{Fingerprint, FingerprintSet, HashAlgorithm, LocalCertificate, TlsError};
 use msrp_proto::wire::MessageId;
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -75,6 +76,8 @@ pub(crate) struct ConnRoute {
     pub(crate) peer_certificate: Option<Vec<u8>>,
     /// The reuse key if this side dialled it.
     pub(crate) key: Option<DialKey>,
+    /// Who waits for the relay client's first result on this connection.
+    pub(crate) auth_wait: Option<oneshot::Sender<Result<Duration, AuthError>>>,
 }
 
 /// Which dialled connections a new session may share (digest P-17): same target, same
@@ -227,6 +230,7 @@ impl Inner {
                 failure: None,
                 peer_certificate: None,
                 key,
+                auth_wait: None,
             },
         );
         (id, wake)
@@ -237,6 +241,13 @@ impl Inner {
         if let Some(c) = self.engine.session_connection(session)
             && let Some(r) = self.conns.get(&c)
         {
+            r.wake.notify.notify_one();
+        }
+    }
+
+    /// Rings the driver of `conn` (after a command that queued output on it).
+    pub(crate) fn kick_conn(&self, conn: ConnectionId) {
+        if let Some(r) = self.conns.get(&conn) {
             r.wake.notify.notify_one();
         }
     }
@@ -392,6 +403,17 @@ impl Inner {
                     self.emit(session, SessionEvent::SessionFailed(reason));
                     self.sessions.remove(&session);
                 }
+                EngineEvent::RelayAuthenticated {
+                    connection,
+                    expires,
+                } => {
+                    tracing::debug!(?connection, ?expires, "relay route granted");
+                    self.auth_result(connection, Ok(expires));
+                }
+                EngineEvent::RelayAuthFailed { connection, error } => {
+                    tracing::warn!(?connection, %error, "relay AUTH failed");
+                    self.auth_result(connection, Err(error));
+                }
                 EngineEvent::ConnectionLost { connection, reason } => {
                     if let Some(r) = self.conns.get_mut(&connection) {
                         r.lost = true;
@@ -409,6 +431,12 @@ impl Inner {
         let next = self.engine.poll_timeout();
         if next.is_some_and(|t| self.timer_at.is_none_or(|a| t < a)) {
             self.timer_kick = true;
+        }
+    }
+
+    fn auth_result(&mut self, conn: ConnectionId, r: Result<Duration, AuthError>) {
+        if let Some(tx) = self.conns.get_mut(&conn).and_then(|c| c.auth_wait.take()) {
+            let _ = tx.send(r);
         }
     }
 

@@ -51,8 +51,8 @@ use msrp_async::rt::{self, Ready};
 
 pub use msrp_async::{
     AbortReason, ConnectionId, EndpointConfig, EngineConfig, Error, Fingerprint, LocalCertificate,
-    MessageId, Outcome, Outgoing, SessionError, SessionEvent, SessionFailure, SessionId,
-    StatusCode, TlsError, session_uri,
+    MessageId, Outcome, Outgoing, RelayRoute, SessionError, SessionEvent, SessionFailure,
+    SessionId, StatusCode, TlsError, session_uri,
 };
 
 /// An MSRP endpoint on smol (see [`msrp_async::Endpoint`]).

@@ -62,8 +62,8 @@ use tokio::net::{TcpListener, TcpStream};
 
 pub use msrp_async::{
     AbortReason, ConnectionId, EndpointConfig, EngineConfig, Error, Fingerprint, LocalCertificate,
-    MessageId, Outcome, Outgoing, SessionError, SessionEvent, SessionFailure, SessionId,
-    StatusCode, TlsError, session_uri,
+    MessageId, Outcome, Outgoing, RelayRoute, SessionError, SessionEvent, SessionFailure,
+    SessionId, StatusCode, TlsError, session_uri,
 };
 
 /// An MSRP endpoint on tokio (see [`msrp_async::Endpoint`]).

@@ -1,0 +1,179 @@
+//! Two msrp-tokio endpoints through a relay over sockets, negotiated by SDP: each side
+//! that uses the relay calls `Endpoint::connect_relay` (AUTH, Digest) and puts the route
+//! into its `LocalConfig::use_path`; `open_session` then runs the session over the relay
+//! connection (`Connect::Relay`). Against our `RelayServer` both sides use it (the RFC
+//! 4976 topology); against Kamailio (when `MSRP_KAMAILIO_TCP` is set, as in CI) Alice
+//! uses it and Bob dials the relay URI in her path, which is the topology Kamailio's
+//! msrp module forwards.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use msrp_proto::engine::OutgoingMessage;
+use msrp_proto::relay::AuthConfig;
+use msrp_proto::relay::server::{MemoryCredentials, RelayConfig};
+use msrp_proto::uri::Uri;
+use msrp_proto::wire::headers::SuccessReport;
+use msrp_sdp::{
+    Address, AnswerOutcome, Connect, OfferOutcome, Origin, Resolutions, apply_answer_sdp,
+    create_answer, create_offer,
+};
+use msrp_tokio::relay::RelayServer;
+use msrp_tokio::{Endpoint, EndpointConfig, EngineConfig, Outcome, Session, SessionEvent};
+use tokio::net::TcpListener;
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+fn origin() -> Origin {
+    Origin {
+        username: "-".into(),
+        session_id: 1,
+        version: 1,
+        address: Address::Name("127.0.0.1".into()),
+    }
+}
+
+/// One whole incoming message's body.
+async fn receive(s: &mut Session) -> Vec<u8> {
+    let mut body = Vec::new();
+    loop {
+        match s.next_event().await {
+            Some(SessionEvent::Data { offset, bytes, .. }) => {
+                assert_eq!(offset, body.len() as u64);
+                body.extend_from_slice(&bytes);
+            }
+            Some(SessionEvent::MessageReceived {
+                bodiless: false, ..
+            }) => return body,
+            Some(SessionEvent::SessionFailed(f)) => panic!("session failed: {f}"),
+            Some(_) => {}
+            None => panic!("session ended"),
+        }
+    }
+}
+
+/// A relay user: (username, password).
+type User<'a> = (&'a str, &'a str);
+
+/// Alice offers, Bob answers; `bob_user: None` means Bob uses no relay; `max_chunk`
+/// caps chunk bodies for relays with a frame limit.
+async fn exchange(
+    relay: SocketAddr,
+    authority: &str,
+    alice_user: User<'_>,
+    bob_user: Option<User<'_>>,
+    max_chunk: Option<usize>,
+) {
+    let endpoint = || {
+        let mut engine = EngineConfig::default();
+        engine.max_chunk_body = max_chunk;
+        Endpoint::new(EndpointConfig::default().with_engine(engine))
+    };
+    let (alice, bob) = (endpoint(), endpoint());
+    let own = |_| msrp_tokio::session_uri(false, "127.0.0.1", 9).unwrap();
+    let (ua, ub): (Uri, Uri) = (own(()), own(()));
+    let auth = |(user, pw): User<'_>, me: &Uri| {
+        let mut cfg = AuthConfig::new(user, pw, vec![Uri::parse(authority).unwrap()], me.clone());
+        cfg.allow_plain_tcp = true; // loopback relay; production AUTH is TLS-only (R4976-051)
+        cfg
+    };
+    let ra = alice
+        .connect_relay(relay, None, auth(alice_user, &ua))
+        .await
+        .unwrap();
+    assert_eq!(ra.sdp_path.last(), Some(&ua));
+    let mut la = msrp_sdp::LocalConfig::new(ua);
+    la.use_path = ra.use_path.clone();
+    let mut lb = msrp_sdp::LocalConfig::new(ub.clone());
+    lb.reachable = false;
+    if let Some(u) = bob_user {
+        let rb = bob.connect_relay(relay, None, auth(u, &ub)).await.unwrap();
+        lb.use_path = rb.use_path;
+    }
+    let offer = create_offer(&la, &origin()).unwrap();
+    let answer = create_answer(&offer, &lb, &Resolutions::new(), &origin()).unwrap();
+    let AnswerOutcome::Accept { session: nb, .. } = answer.outcome else {
+        panic!("rejected: {:?}", answer.outcome);
+    };
+    let OfferOutcome::Established(na) =
+        apply_answer_sdp(&la, &offer, &answer.sdp, &Resolutions::new()).unwrap()
+    else {
+        panic!("not established");
+    };
+    assert!(
+        matches!(na.connect, Connect::Relay { .. }),
+        "{:?}",
+        na.connect
+    );
+    let mut sa = alice.open_session(&na).await.unwrap();
+    let mut sb = bob.open_session(&nb).await.unwrap();
+
+    let hello = sb.send("text/plain", "Hello Alice, via the relay").unwrap();
+    assert_eq!(receive(&mut sa).await, b"Hello Alice, via the relay");
+    assert!(matches!(
+        hello.outcome().await,
+        Outcome::Delivered { .. } | Outcome::Sent
+    ));
+    let back = sa.send("text/plain", "Hi Bob").unwrap();
+    assert_eq!(receive(&mut sb).await, b"Hi Bob");
+    assert!(matches!(
+        back.outcome().await,
+        Outcome::Delivered { .. } | Outcome::Sent
+    ));
+
+    // 200 KB pulled from a reader, chunked by the engine; a success REPORT comes back
+    // end to end through the relay.
+    let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    let msg = OutgoingMessage::pulled("application/octet-stream", Some(data.len() as u64))
+        .success_report(SuccessReport::Yes);
+    let (outcome, body) = tokio::join!(sa.send_reader(msg, &data[..], |_| {}), receive(&mut sb));
+    assert!(body == data, "the body arrived intact");
+    assert_eq!(outcome.unwrap(), Outcome::Delivered { confirmed: 200_000 });
+}
+
+/// RFC 4976 §5: both endpoints AUTH at our relay and talk through it.
+#[tokio::test]
+async fn r4976_011_r4976_014_r4976_015_endpoints_negotiate_through_our_relay() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let authority = format!("msrp://127.0.0.1:{};tcp", addr.port());
+    let mut cfg = RelayConfig::new(Uri::parse(&authority).unwrap());
+    cfg.realm = "relay.test".into();
+    cfg.max_chunk = 16 * 1024;
+    let mut creds = MemoryCredentials::new();
+    creds.insert_password("relay.test", "alice", "pw-a");
+    creds.insert_password("relay.test", "bob", "pw-b");
+    tokio::spawn(
+        RelayServer::with_listener(listener, cfg, creds)
+            .unwrap()
+            .run(),
+    );
+    let run = exchange(
+        addr,
+        &authority,
+        ("alice", "pw-a"),
+        Some(("bob", "pw-b")),
+        None,
+    );
+    tokio::time::timeout(LIMIT, run).await.unwrap();
+}
+
+/// Against Kamailio's msrp relay: Alice AUTHs (401 → Digest with `uri=` → 200), Bob
+/// dials the relay URI in her path; frames stay under Kamailio's 11238-byte limit.
+#[tokio::test]
+async fn r4976_011_endpoints_negotiate_through_kamailio() {
+    let Ok(addr) = std::env::var("MSRP_KAMAILIO_TCP") else {
+        eprintln!("MSRP_KAMAILIO_TCP not set: Kamailio interop skipped (CI sets it)");
+        return;
+    };
+    let addr: SocketAddr = addr.parse().unwrap();
+    let authority = format!("msrp://{addr};tcp");
+    let run = exchange(
+        addr,
+        &authority,
+        ("alice", "msrp-pass"),
+        None,
+        Some(8 * 1024),
+    );
+    tokio::time::timeout(LIMIT, run).await.unwrap();
+}
