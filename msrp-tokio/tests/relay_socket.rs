@@ -258,3 +258,60 @@ async fn r4976_053_wrong_password_is_refused_over_sockets() {
     }
     assert!(failed, "the client gives up on repeated 401s");
 }
+
+/// RFC 4976 §3 / §6.4: a chain of two of our relays over sockets. Alice AUTHs at relay A,
+/// Bob at relay B; Alice's SEND goes To-Path `A B Bob`: A pops itself, dials B (a
+/// connection opened as needed, R4976-005), B pops itself and delivers to Bob's AUTH
+/// connection; each hop pushes itself onto From-Path (R4976-001) and answers hop by hop.
+#[tokio::test]
+async fn r4976_001_r4976_033_through_a_chain_of_two_relays_over_sockets() {
+    let (addr_a, auth_a) = relay().await;
+    let (addr_b, auth_b) = relay().await;
+    let mut alice = Client::connect(addr_a).await;
+    let mut bob = Client::connect(addr_b).await;
+    let ua = alice.auth("alice", &auth_a, ALICE).await;
+    let ub = bob.auth("bob", &auth_b, BOB).await;
+    for (i, text) in ["first through two relays", "second, same path"]
+        .iter()
+        .enumerate()
+    {
+        let tid = format!("c000000{i}");
+        let req = send(
+            &tid,
+            &[&ua, &ub, BOB],
+            ALICE,
+            &format!("chain{i}"),
+            text.as_bytes(),
+        );
+        alice.s.write_all(&req).await.unwrap();
+        let ok = alice.frame().await;
+        assert!(
+            ok.starts_with(format!("MSRP {tid} 200 OK\r\n").as_bytes()),
+            "{}",
+            String::from_utf8_lossy(&ok)
+        );
+        let got = bob.frame().await;
+        assert_eq!(header(&got, "To-Path").unwrap(), BOB);
+        assert_eq!(
+            header(&got, "From-Path").unwrap(),
+            format!("{ub} {ua} {ALICE}")
+        );
+        assert_eq!(body(&got), text.as_bytes());
+        let hop_tid = String::from_utf8_lossy(&got)
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .to_owned();
+        let to = header(&got, "From-Path").unwrap();
+        let first_hop = to.split(' ').next().unwrap().to_owned();
+        bob.s
+            .write_all(
+                format!(
+                    "MSRP {hop_tid} 200 OK\r\nTo-Path: {first_hop}\r\nFrom-Path: {BOB}\r\n-------{hop_tid}$\r\n"
+                )
+                .as_bytes(),
+            )
+            .await
+            .unwrap();
+    }
+}

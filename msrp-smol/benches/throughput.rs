@@ -1,0 +1,208 @@
+//! Loopback throughput (perf target 5) on smol: MSRP through msrp-smol vs raw async-io
+//! TCP, and over TLS vs raw rustls (msrp-proto's unbuffered seam, same provider and suite)
+//! on async-io TCP. Variants run interleaved, round by round; medians are reported.
+//!
+//! Run: `cargo bench -p msrp-smol --bench throughput` (prints `ratio …` and `figure …`
+//! lines; `MSRP_BENCH_MIB` sets the transfer size, default 1024, `MSRP_BENCH_ROUNDS` the
+//! number of interleaved rounds, default 3).
+
+#![allow(clippy::disallowed_methods)] // a benchmark measures the real clock
+
+use std::net::{TcpListener, TcpStream};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use async_io::Async;
+use msrp_proto::engine::OutgoingMessage;
+use msrp_proto::tls::{
+    Fingerprint, HashAlgorithm, LocalCertificate, TlsClientConfig, TlsConnection, TlsServerConfig,
+};
+use msrp_smol::{Endpoint, EndpointConfig, SessionEvent, session_uri};
+use smol::io::{AsyncReadExt, AsyncWriteExt};
+
+const PIECE: usize = 64 * 1024;
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+async fn pair() -> (Async<TcpStream>, Async<TcpStream>) {
+    let l = Async::<TcpListener>::bind(([127, 0, 0, 1], 0)).unwrap();
+    let addr = l.get_ref().local_addr().unwrap();
+    let (c, s) = smol::future::zip(Async::<TcpStream>::connect(addr), l.accept()).await;
+    (c.unwrap(), s.unwrap().0)
+}
+
+/// Raw async-io TCP: `total` bytes in 64 KiB writes; returns seconds.
+async fn raw_tcp(total: usize) -> f64 {
+    let (mut c, mut s) = pair().await;
+    let start = Instant::now();
+    let rx = smol::spawn(async move {
+        let mut buf = vec![0u8; PIECE];
+        let mut n = 0;
+        while n < total {
+            let k = s.read(&mut buf).await.unwrap();
+            assert!(k > 0);
+            n += k;
+        }
+    });
+    let buf = vec![b'x'; PIECE];
+    let mut n = 0;
+    while n < total {
+        c.write_all(&buf).await.unwrap();
+        n += PIECE;
+    }
+    rx.await;
+    start.elapsed().as_secs_f64()
+}
+
+/// Raw TLS: msrp-proto's `TlsConnection` over async-io TCP, 64 KiB plaintext writes, no
+/// MSRP; returns seconds.
+async fn raw_tls(total: usize) -> f64 {
+    let (ca, cb) = certs();
+    let server = TlsServerConfig::by_fingerprint(ca.clone(), &[fp(&cb)]).unwrap();
+    let client = TlsClientConfig::by_fingerprint("127.0.0.1", cb, &[fp(&ca)]).unwrap();
+    let (mut c, mut s) = pair().await;
+    let start = Instant::now();
+    let rx = smol::spawn(async move {
+        let mut t = TlsConnection::server(&server).unwrap();
+        let mut n = 0;
+        while n < total {
+            let k = s.read(t.recv_buf()).await.unwrap();
+            assert!(k > 0);
+            t.handle_read(k, |p| n += p.len()).unwrap();
+            while let Some(out) = t.poll_transmit() {
+                let k = s.write(out).await.unwrap();
+                t.transmit_done(k, |p| n += p.len()).unwrap();
+            }
+        }
+    });
+    let mut t = TlsConnection::client(&client).unwrap();
+    let buf = vec![b'x'; PIECE];
+    let mut sent = 0;
+    let mut at = 0;
+    while sent < total {
+        let k = t.write_plaintext(&buf[at..]).unwrap();
+        sent += k;
+        at = (at + k) % PIECE;
+        while let Some(out) = t.poll_transmit() {
+            let k = c.write(out).await.unwrap();
+            t.transmit_done(k, |_| {}).unwrap();
+        }
+        if k == 0 {
+            // Handshake: read the server's flight.
+            let k = c.read(t.recv_buf()).await.unwrap();
+            t.handle_read(k, |_| {}).unwrap();
+        }
+    }
+    rx.await;
+    start.elapsed().as_secs_f64()
+}
+
+fn certs() -> (LocalCertificate, LocalCertificate) {
+    (
+        LocalCertificate::generate_self_signed(&[]).unwrap(),
+        LocalCertificate::generate_self_signed(&[]).unwrap(),
+    )
+}
+
+fn fp(c: &LocalCertificate) -> Fingerprint {
+    c.fingerprint(HashAlgorithm::Sha256)
+}
+
+/// A futures-io reader producing `left` bytes of text.
+struct Source {
+    left: usize,
+}
+
+impl futures_io::AsyncRead for Source {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let n = buf.len().min(self.left);
+        buf[..n].fill(b'x');
+        self.left -= n;
+        Poll::Ready(Ok(n))
+    }
+}
+
+/// 1 GiB (by default) as one pulled message through two msrp-smol endpoints, the
+/// receiver's engine checking every end-line.
+async fn msrp(total: usize, tls: bool) -> f64 {
+    let (ca, cb) = certs();
+    let a = Endpoint::new(EndpointConfig::default().with_certificate(ca.clone()));
+    let b = Endpoint::new(EndpointConfig::default().with_certificate(cb.clone()));
+    let any = "127.0.0.1:0".parse().unwrap();
+    let addr = if tls {
+        a.listen_tls(any).await.unwrap()
+    } else {
+        a.listen(any).await.unwrap()
+    };
+    let ua = session_uri(tls, "127.0.0.1", addr.port()).unwrap();
+    let ub = session_uri(tls, "127.0.0.1", 9).unwrap();
+    let mut sa = a
+        .add_session(ua.clone(), vec![ub.clone()], None, &[fp(&cb)])
+        .unwrap();
+    let conn = if tls {
+        let cfg = TlsClientConfig::by_fingerprint("127.0.0.1", cb, &[fp(&ca)]).unwrap();
+        b.connect_tls(addr, &cfg).await.unwrap()
+    } else {
+        b.connect(addr).await.unwrap()
+    };
+    let sb = b.add_session(ub, vec![ua], Some(conn), &[fp(&ca)]).unwrap();
+    let start = Instant::now();
+    let rx = smol::spawn(async move {
+        let mut n = 0;
+        while let Some(ev) = sa.next_event().await {
+            match ev {
+                SessionEvent::Data { bytes, .. } => n += bytes.len(),
+                SessionEvent::MessageReceived {
+                    bodiless: false, ..
+                } => break,
+                _ => {}
+            }
+        }
+        assert_eq!(n, total);
+    });
+    let msg = OutgoingMessage::pulled("application/octet-stream", Some(total as u64));
+    sb.send_reader(msg, Source { left: total }, |_| {})
+        .await
+        .unwrap();
+    rx.await;
+    start.elapsed().as_secs_f64()
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let total = env("MSRP_BENCH_MIB", 1024) << 20;
+    let rounds = env("MSRP_BENCH_ROUNDS", 3);
+    let mut t: [Vec<f64>; 4] = Default::default();
+    smol::block_on(async {
+        for _ in 0..rounds {
+            t[0].push(raw_tcp(total).await);
+            t[1].push(msrp(total, false).await);
+            t[2].push(raw_tls(total).await);
+            t[3].push(msrp(total, true).await);
+        }
+    });
+    let names = ["raw_tcp", "smol_tcp", "raw_tls", "smol_tls"];
+    let mb: Vec<f64> = t
+        .iter_mut()
+        .map(|v| total as f64 / median(v) / 1e6)
+        .collect();
+    for (n, m) in names.iter().zip(&mb) {
+        println!("figure {n}_mb_per_s {m:.0}");
+    }
+    println!("ratio smol_tcp_vs_raw {:.2}", mb[1] / mb[0]);
+    println!("ratio smol_tls_vs_raw {:.2}", mb[3] / mb[2]);
+}
