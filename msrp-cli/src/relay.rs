@@ -1,11 +1,15 @@
-//! `msrp relay`: an RFC 4976 relay on TCP (msrp-proto's relay, driven by msrp-tokio).
+//! `msrp relay`: an RFC 4976 relay on TCP and TLS (msrp-proto's relay, driven by
+//! msrp-tokio).
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use msrp_proto::relay::server::{MemoryCredentials, RelayConfig};
+use msrp_proto::tls::{LocalCertificate, TlsServerConfig};
 use msrp_proto::uri::Uri;
 use msrp_tokio::relay::RelayServer;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivatePkcs8KeyDer};
 
 /// Options of `msrp relay`.
 #[derive(Debug, clap::Args)]
@@ -30,12 +34,50 @@ pub(crate) struct Options {
     /// Longest lifetime granted to an AUTH (seconds); longer requests get 423.
     #[arg(long, default_value_t = 3600)]
     max_expires: u32,
+    /// Also listen for TLS (`msrps`, where RFC 4976 wants AUTH) on this address; needs
+    /// `--cert` and `--key`. The default authority is then `msrps://` + this address.
+    #[arg(long, requires_all = ["cert", "key"])]
+    tls_listen: Option<SocketAddr>,
+    /// The relay's certificate chain (PEM), naming the authority's host.
+    #[arg(long)]
+    cert: Option<PathBuf>,
+    /// Its private key (PEM, PKCS#8).
+    #[arg(long)]
+    key: Option<PathBuf>,
+}
+
+/// The TLS identity from `--cert` / `--key`.
+fn load_tls(cert: &Path, key: &Path) -> Result<TlsServerConfig, Box<dyn std::error::Error>> {
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+        .map_err(|e| format!("{}: {e}", cert.display()))?;
+    if chain.is_empty() {
+        return Err(format!("{}: no certificate", cert.display()).into());
+    }
+    let key_der = PrivatePkcs8KeyDer::from_pem_file(key)
+        .map_err(|e| format!("{}: {e} (a PKCS#8 key is needed)", key.display()))?;
+    let local = LocalCertificate::from_der(
+        chain.iter().map(|c| c.to_vec()).collect(),
+        key_der.secret_pkcs8_der().to_vec(),
+    )
+    .map_err(|e| format!("{}: {e}", cert.display()))?;
+    Ok(TlsServerConfig::by_name(local))
 }
 
 pub(crate) async fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
-    let authority = match &o.authority {
-        Some(a) => a.clone(),
-        None => format!("msrp://{}:{};tcp", o.listen.ip(), o.listen.port()),
+    // Bind first: the default authority names the ports actually bound (port 0 works).
+    let plain = tokio::net::TcpListener::bind(o.listen).await?;
+    let tls = match (o.tls_listen, &o.cert, &o.key) {
+        (Some(addr), Some(cert), Some(key)) => {
+            let config = load_tls(cert, key)?;
+            Some((tokio::net::TcpListener::bind(addr).await?, config))
+        }
+        _ => None,
+    };
+    let authority = match (&o.authority, &tls) {
+        (Some(a), _) => a.clone(),
+        (None, Some((l, _))) => format!("msrps://{};tcp", l.local_addr()?),
+        (None, None) => format!("msrp://{};tcp", plain.local_addr()?),
     };
     let authority =
         Uri::parse(&authority).map_err(|e| format!("--authority {authority}: {e:?}"))?;
@@ -53,11 +95,15 @@ pub(crate) async fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|e| format!("{}: {e:?}", o.credentials.display()))?;
     let users = creds.len();
     let realm = cfg.realm.clone();
-    let server = RelayServer::bind(o.listen, cfg, creds).await?;
+    let mut listening = format!("tcp {}", plain.local_addr()?);
+    let mut server = RelayServer::with_listener(plain, cfg, creds)?;
+    if let Some((l, config)) = tls {
+        listening.push_str(&format!(", tls {}", l.local_addr()?));
+        server = server.with_tls_listener(l, config);
+    }
     eprintln!(
-        "msrp relay: {} on {} (realm {realm}, {users} users); plain TCP only",
+        "msrp relay: {} on {listening} (realm {realm}, {users} users)",
         authority.as_str(),
-        server.local_addr()
     );
     server.run().await;
     Ok(())

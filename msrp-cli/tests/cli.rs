@@ -224,3 +224,89 @@ fn r4976_016_msrp_relay_authenticates_a_client() {
     assert!(!stderr.contains("s3cret"), "a password in the log");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// PEM armour for `der` (the test writes its own certificate files).
+fn pem(label: &str, der: &[u8]) -> String {
+    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut text = String::new();
+    for chunk in der.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                text.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                text.push('=');
+            }
+        }
+    }
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in text.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).unwrap());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+/// `msrp relay --tls-listen --cert --key` loads a PEM identity and listens for `msrps`
+/// (R4976-051: AUTH over TLS); a key that is not PKCS#8 PEM is a clear error.
+#[test]
+fn r4976_051_msrp_relay_listens_for_tls_with_a_pem_identity() {
+    use std::io::BufRead;
+
+    let dir = std::env::temp_dir().join(format!("msrp-relay-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let creds = dir.join("users.htdigest");
+    let ha1 = msrp_proto::digest::ha1("alice", "relay.test", "s3cret");
+    std::fs::write(
+        &creds,
+        format!("alice:relay.test:{}\n", String::from_utf8_lossy(&ha1)),
+    )
+    .unwrap();
+    let ck = rcgen::generate_simple_self_signed(vec!["relay.test".to_owned()]).unwrap();
+    let (cert, key) = (dir.join("relay.crt"), dir.join("relay.key"));
+    std::fs::write(&cert, pem("CERTIFICATE", ck.cert.der())).unwrap();
+    std::fs::write(&key, pem("PRIVATE KEY", &ck.signing_key.serialize_der())).unwrap();
+    let relay = |key: &std::path::Path| {
+        let mut c = msrp();
+        c.args([
+            "relay",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--realm", "relay.test"])
+        .arg("--credentials")
+        .arg(&creds)
+        .arg("--cert")
+        .arg(&cert)
+        .arg("--key")
+        .arg(key)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+        c
+    };
+    let mut child = relay(&key).spawn().unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(first.contains("msrps://127.0.0.1:"), "{first}");
+    assert!(first.contains(", tls 127.0.0.1:"), "{first}");
+
+    // The certificate where the key should be: refused with a reason.
+    let out = relay(&cert).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("PKCS#8"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -21,8 +21,13 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Not yet: TLS listeners (`msrps`) and the TLS identity of peer relays; the relay
-//! speaks plain TCP only.
+//! A TLS listener (`msrps`, RFC 4976 §9.2: AUTH only over TLS) is added with
+//! [`RelayServer::with_tls_listener`]: the relay presents its certificate and requests
+//! none (R4976-067); each TLS connection is one task that owns the
+//! [`TlsConnection`] (socket ⇄ TLS ⇄ relay), with the same back-pressure.
+//!
+//! Not yet: relay-to-relay TLS (mutual, R4976-065): connections the relay opens toward
+//! a next hop are plain TCP.
 
 use std::collections::HashMap;
 use std::io;
@@ -32,6 +37,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use msrp_proto::engine::ConnectionId;
 use msrp_proto::relay::server::{ConfigError, CredentialStore, Event, Relay, RelayConfig};
+use msrp_proto::tls::{TlsConnection, TlsServerConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -46,6 +52,7 @@ const READ: usize = 64 * 1024;
 /// What the I/O tasks report to the relay task.
 enum Io {
     Accepted(TcpStream),
+    AcceptedTls(TcpStream),
     Dialled(ConnectionId, io::Result<TcpStream>),
     Read(ConnectionId, Bytes),
     Eof(ConnectionId),
@@ -68,6 +75,7 @@ pub struct RelayServer {
     relay: Relay,
     listener: TcpListener,
     local: SocketAddr,
+    tls: Option<(TcpListener, Arc<TlsServerConfig>)>,
 }
 
 impl RelayServer {
@@ -100,7 +108,17 @@ impl RelayServer {
             relay,
             listener,
             local,
+            tls: None,
         })
+    }
+
+    /// Also accepts TLS (`msrps`) connections on `listener`, presenting `config`'s
+    /// certificate (build it with [`TlsServerConfig::by_name`]: the relay is identified
+    /// by the name in its certificate, R4976-065).
+    #[must_use]
+    pub fn with_tls_listener(mut self, listener: TcpListener, config: TlsServerConfig) -> Self {
+        self.tls = Some((listener, Arc::new(config)));
+        self
     }
 
     /// The address the listener is bound to.
@@ -114,25 +132,18 @@ impl RelayServer {
         let Self {
             mut relay,
             listener,
+            tls,
             ..
         } = self;
         let (io_tx, mut io_rx) = mpsc::channel::<Io>(1024);
-        let accept_tx = io_tx.clone();
-        let acceptor = tokio::spawn(async move {
-            loop {
-                match listener.accept().await {
-                    Ok((s, _)) => {
-                        if accept_tx.send(Io::Accepted(s)).await.is_err() {
-                            return;
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!("relay accept: {e}");
-                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                    }
-                }
-            }
-        });
+        let acceptor = tokio::spawn(accept(listener, io_tx.clone(), Io::Accepted));
+        let (tls_acceptor, tls_config) = match tls {
+            Some((l, cfg)) => (
+                Some(tokio::spawn(accept(l, io_tx.clone(), Io::AcceptedTls))),
+                Some(cfg),
+            ),
+            None => (None, None),
+        };
         let mut conns: HashMap<ConnectionId, ConnIo> = HashMap::new();
         loop {
             settle(&mut relay, &mut conns, &io_tx);
@@ -151,6 +162,17 @@ impl RelayServer {
                     let _ = s.set_nodelay(true);
                     let c = relay.add_connection(t);
                     conns.insert(c, start(c, s, &io_tx));
+                }
+                Io::AcceptedTls(s) => {
+                    let Some(cfg) = &tls_config else { continue };
+                    match TlsConnection::server(cfg) {
+                        Ok(tls) => {
+                            let _ = s.set_nodelay(true);
+                            let c = relay.add_connection(t);
+                            conns.insert(c, start_tls(c, s, tls, &io_tx));
+                        }
+                        Err(e) => tracing::warn!("relay TLS: {e}"),
+                    }
                 }
                 Io::Dialled(c, Ok(s)) => {
                     let _ = s.set_nodelay(true);
@@ -175,6 +197,26 @@ impl RelayServer {
             }
         }
         acceptor.abort();
+        if let Some(a) = tls_acceptor {
+            a.abort();
+        }
+    }
+}
+
+/// Accepts connections on `listener` and hands them to the relay task as `wrap(stream)`.
+async fn accept(listener: TcpListener, tx: mpsc::Sender<Io>, wrap: fn(TcpStream) -> Io) {
+    loop {
+        match listener.accept().await {
+            Ok((s, _)) => {
+                if tx.send(wrap(s)).await.is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                tracing::warn!("relay accept: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
     }
 }
 
@@ -294,4 +336,109 @@ fn start(c: ConnectionId, s: TcpStream, io_tx: &mpsc::Sender<Io>) -> ConnIo {
         credit,
         reader,
     }
+}
+
+/// Starts the one task of a TLS connection: it owns the [`TlsConnection`] and moves
+/// ciphertext to and from the socket, plaintext to the relay task (one piece at a time,
+/// under the same credit as [`start`]'s reader) and from the relay's output channel.
+fn start_tls(
+    c: ConnectionId,
+    s: TcpStream,
+    mut tls: TlsConnection,
+    io_tx: &mpsc::Sender<Io>,
+) -> ConnIo {
+    let (out_tx, mut out_rx) = mpsc::channel::<Bytes>(PIPE);
+    let tx = io_tx.clone();
+    let credit = Arc::new(tokio::sync::Semaphore::new(1));
+    let permits = credit.clone();
+    let task = tokio::spawn(async move {
+        let mut s = s;
+        // Plaintext from the peer not yet handed over / for the peer not yet encrypted.
+        let mut inbound: Vec<u8> = Vec::new();
+        let mut outbound: Option<Bytes> = None;
+        let mut input_open = true;
+        loop {
+            // Encrypt what the relay gave us, as far as TLS takes it (nothing during the
+            // handshake), and write every record, until neither moves.
+            loop {
+                let mut moved = false;
+                while let Some(b) = outbound.as_mut() {
+                    match tls.write_plaintext(b) {
+                        Ok(0) => break,
+                        Ok(k) => {
+                            moved = true;
+                            let _ = b.split_to(k);
+                            if b.is_empty() {
+                                outbound = None;
+                                let _ = tx.send(Io::Written).await;
+                            }
+                        }
+                        Err(e) => return tls_lost(&tx, c, &e).await,
+                    }
+                }
+                while let Some(ct) = tls.poll_transmit() {
+                    moved = true;
+                    let n = match s.write(ct).await {
+                        Ok(n) if n > 0 => n,
+                        _ => return eof(&tx, c).await,
+                    };
+                    if let Err(e) = tls.transmit_done(n, |p| inbound.extend_from_slice(p)) {
+                        return tls_lost(&tx, c, &e).await;
+                    }
+                }
+                if !moved {
+                    break;
+                }
+            }
+            while let Some(ev) = tls.poll_event() {
+                tracing::debug!(?c, ?ev, "relay TLS");
+            }
+            // Hand plaintext to the relay once it took the previous piece.
+            if !inbound.is_empty() {
+                match permits.acquire().await {
+                    Ok(p) => p.forget(),
+                    Err(_) => return,
+                }
+                let piece = Bytes::from(std::mem::take(&mut inbound));
+                if tx.send(Io::Read(c, piece)).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            tokio::select! {
+                r = s.read(tls.recv_buf()), if input_open => match r {
+                    Ok(0) | Err(_) => {
+                        input_open = false;
+                        let _ = tx.send(Io::Eof(c)).await;
+                    }
+                    Ok(n) => {
+                        if let Err(e) = tls.handle_read(n, |p| inbound.extend_from_slice(p)) {
+                            return tls_lost(&tx, c, &e).await;
+                        }
+                    }
+                },
+                b = out_rx.recv(), if outbound.is_none() => match b {
+                    Some(b) => outbound = Some(b),
+                    None => return, // the relay dropped the connection
+                },
+                // The peer closed during the handshake with our output still waiting.
+                else => return,
+            }
+        }
+    });
+    ConnIo {
+        out: out_tx,
+        pending: None,
+        credit,
+        reader: task,
+    }
+}
+
+async fn tls_lost(tx: &mpsc::Sender<Io>, c: ConnectionId, e: &msrp_proto::tls::TlsError) {
+    tracing::info!(?c, "relay TLS connection failed: {e}");
+    eof(tx, c).await;
+}
+
+async fn eof(tx: &mpsc::Sender<Io>, c: ConnectionId) {
+    let _ = tx.send(Io::Eof(c)).await;
 }

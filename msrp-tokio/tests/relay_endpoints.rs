@@ -12,6 +12,7 @@ use std::time::Duration;
 use msrp_proto::engine::OutgoingMessage;
 use msrp_proto::relay::AuthConfig;
 use msrp_proto::relay::server::{MemoryCredentials, RelayConfig};
+use msrp_proto::tls::{LocalCertificate, TlsClientConfig, TlsServerConfig, TrustRoots, WallClock};
 use msrp_proto::uri::Uri;
 use msrp_proto::wire::headers::SuccessReport;
 use msrp_sdp::{
@@ -59,6 +60,7 @@ type User<'a> = (&'a str, &'a str);
 /// caps chunk bodies for relays with a frame limit.
 async fn exchange(
     relay: SocketAddr,
+    tls: Option<&TlsClientConfig>,
     authority: &str,
     alice_user: User<'_>,
     bob_user: Option<User<'_>>,
@@ -78,7 +80,7 @@ async fn exchange(
         cfg
     };
     let ra = alice
-        .connect_relay(relay, None, auth(alice_user, &ua))
+        .connect_relay(relay, tls, auth(alice_user, &ua))
         .await
         .unwrap();
     assert_eq!(ra.sdp_path.last(), Some(&ua));
@@ -87,7 +89,7 @@ async fn exchange(
     let mut lb = msrp_sdp::LocalConfig::new(ub.clone());
     lb.reachable = false;
     if let Some(u) = bob_user {
-        let rb = bob.connect_relay(relay, None, auth(u, &ub)).await.unwrap();
+        let rb = bob.connect_relay(relay, tls, auth(u, &ub)).await.unwrap();
         lb.use_path = rb.use_path;
     }
     let offer = create_offer(&la, &origin()).unwrap();
@@ -150,6 +152,7 @@ async fn r4976_011_r4976_014_r4976_015_endpoints_negotiate_through_our_relay() {
     );
     let run = exchange(
         addr,
+        None,
         &authority,
         ("alice", "pw-a"),
         Some(("bob", "pw-b")),
@@ -170,10 +173,58 @@ async fn r4976_011_endpoints_negotiate_through_kamailio() {
     let authority = format!("msrp://{addr};tcp");
     let run = exchange(
         addr,
+        None,
         &authority,
         ("alice", "msrp-pass"),
         None,
         Some(8 * 1024),
+    );
+    tokio::time::timeout(LIMIT, run).await.unwrap();
+}
+
+/// The system clock, for certificate validity (msrp-proto takes time from the caller).
+#[derive(Debug)]
+struct SystemClock;
+
+impl WallClock for SystemClock {
+    #[allow(clippy::disallowed_methods)] // a socket test runs on real time
+    fn unix_time(&self) -> Option<Duration> {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+    }
+}
+
+/// R4976-051, R4976-065, R4976-066: AUTH over TLS to our relay's `msrps` listener; the
+/// endpoints check the relay's certificate by name (its self-signed certificate is the
+/// trust root here) and the session then runs over those TLS connections.
+#[tokio::test]
+async fn r4976_051_r4976_066_endpoints_authenticate_to_our_relay_over_tls_by_name() {
+    let plain = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let tls_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = tls_listener.local_addr().unwrap();
+    let authority = format!("msrps://relay.test:{};tcp", addr.port());
+    let mut cfg = RelayConfig::new(Uri::parse(&authority).unwrap());
+    cfg.realm = "relay.test".into();
+    let mut creds = MemoryCredentials::new();
+    creds.insert_password("relay.test", "alice", "pw-a");
+    creds.insert_password("relay.test", "bob", "pw-b");
+    let cert = LocalCertificate::generate_self_signed(&["relay.test"]).unwrap();
+    let mut roots = TrustRoots::new();
+    roots.add_der(cert.certificate_der()).unwrap();
+    let server = RelayServer::with_listener(plain, cfg, creds)
+        .unwrap()
+        .with_tls_listener(tls_listener, TlsServerConfig::by_name(cert));
+    tokio::spawn(server.run());
+    let client =
+        TlsClientConfig::by_name("relay.test", roots, std::sync::Arc::new(SystemClock)).unwrap();
+    let run = exchange(
+        addr,
+        Some(&client),
+        &authority,
+        ("alice", "pw-a"),
+        Some(("bob", "pw-b")),
+        None,
     );
     tokio::time::timeout(LIMIT, run).await.unwrap();
 }
