@@ -46,7 +46,8 @@ pub(crate) async fn drive<R: Runtime>(
     conn: ConnectionId,
     wake: Arc<ConnWake>,
     stream: R::Socket,
-    mut tls: Option<Tls>,
+    // Boxed: a plain TCP driver's future would otherwise carry the TLS state's size.
+    mut tls: Option<Box<Tls>>,
 ) {
     let _ = stream.set_nodelay(true);
     let mut eof = false;
@@ -83,7 +84,7 @@ pub(crate) async fn drive<R: Runtime>(
         };
         match first(ready(&stream, read, write), wake.notify.notified()).await {
             Either::Left(Ok(r)) if r.readable => {
-                eof = read_once::<R>(&shared, conn, &wake, &stream, tls.as_mut());
+                eof = read_once::<R>(&shared, conn, &wake, &stream, tls.as_deref_mut());
             }
             Either::Left(Ok(_)) | Either::Right(()) => {}
             Either::Left(Err(e)) => {
@@ -349,7 +350,7 @@ pub(crate) async fn accept_loop<R: Runtime>(shared: Arc<Shared>, listener: R::Li
             let server = TlsServerConfig::by_fingerprint(cert, &fingerprints)
                 .and_then(|c| TlsConnection::server(&c));
             match server {
-                Ok(c) => Some(Tls::new(c)),
+                Ok(c) => Some(Box::new(Tls::new(c))),
                 Err(e) => {
                     tracing::info!(%peer, "refusing TLS connection: {e}");
                     continue;

@@ -94,7 +94,7 @@ use msrp_proto::engine::{self, OutgoingMessage};
 use msrp_proto::relay::{AuthConfig, AuthError};
 use msrp_proto::tls::{ConfigError, HashAlgorithm, TlsClientConfig, TlsConnection};
 use msrp_proto::uri::{Scheme, Uri};
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, oneshot};
 
 pub use msrp_proto::engine::{
     AbortReason, Config as EngineConfig, ConnectionId, SessionError, SessionId,
@@ -464,7 +464,7 @@ impl<R: Runtime> Endpoint<R> {
         key: Option<DialKey>,
     ) -> ConnectionId {
         let (id, wake) = self.shared().lock().add_connection(key);
-        let tls = tls.map(driver::Tls::new);
+        let tls = tls.map(|t| Box::new(driver::Tls::new(t)));
         R::spawn(driver::drive::<R>(
             self.shared().clone(),
             id,
@@ -556,7 +556,8 @@ impl<R: Runtime> Endpoint<R> {
         check_peer: bool,
     ) -> Result<Session<R>, Error> {
         let tls = check_peer;
-        let (tx, rx) = mpsc::unbounded_channel();
+        let rx = Arc::new(shared::SessionQueue::default());
+        let tx = shared::QueueTx(rx.clone());
         let token = SESSION_TOKEN.fetch_add(1, Ordering::Relaxed);
         let mut g = self.shared().lock();
         let id = g
@@ -719,7 +720,7 @@ const GONE: Outcome = Outcome::Failed {
 /// every [`Sender`] cloned from it are dropped.
 pub struct Session<R> {
     sender: Sender<R>,
-    rx: mpsc::UnboundedReceiver<Item>,
+    rx: Arc<shared::SessionQueue>,
 }
 
 /// The sending half of a [`Session`], cheap to clone: send from one task while another
@@ -779,7 +780,7 @@ impl<R> Session<R> {
 
     /// Polls for the next event (the `Stream` shape: wrap it in any `Stream` adapter).
     pub fn poll_next_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<SessionEvent>> {
-        self.rx.poll_recv(cx).map(|item| {
+        self.rx.poll_pop(cx).map(|item| {
             item.map(|Item { event, credit }| {
                 if let Some((w, n)) = credit {
                     w.release(n);
@@ -795,8 +796,7 @@ impl<R> Session<R> {
 
 impl<R> Drop for Session<R> {
     fn drop(&mut self) {
-        self.rx.close();
-        while let Ok(item) = self.rx.try_recv() {
+        for item in self.rx.drop_receiver() {
             if let Some((w, n)) = item.credit {
                 w.release(n);
             }

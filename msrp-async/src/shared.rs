@@ -21,7 +21,7 @@ use msrp_proto::engine::{
 use msrp_proto::relay::AuthError;
 use msrp_proto::tls::{Fingerprint, FingerprintSet, HashAlgorithm, LocalCertificate, TlsError};
 use msrp_proto::wire::MessageId;
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, oneshot};
 
 use crate::{Outcome, SessionEvent, SessionFailure};
 
@@ -90,7 +90,7 @@ pub(crate) struct DialKey {
 }
 
 pub(crate) struct SessionRoute {
-    pub(crate) tx: mpsc::UnboundedSender<Item>,
+    pub(crate) tx: QueueTx,
     /// The peer's SDP fingerprints (TLS sessions), checked when a connection we accepted
     /// binds to the session.
     pub(crate) fingerprints: Vec<Fingerprint>,
@@ -123,9 +123,89 @@ impl OutRoute {
 }
 
 /// One item in a session's channel: the event plus the receive credit it holds.
+#[derive(Debug)]
 pub(crate) struct Item {
     pub(crate) event: SessionEvent,
     pub(crate) credit: Option<(Arc<ConnWake>, usize)>,
+}
+
+/// A session's events on their way to its [`Session`](crate::Session): a queue under its
+/// own small lock (pushed under the engine lock, popped without it). Lighter than a
+/// channel: an idle session holds a few dozen bytes, not a pre-allocated block.
+#[derive(Debug, Default)]
+pub(crate) struct SessionQueue {
+    state: Mutex<QueueState>,
+}
+
+#[derive(Debug, Default)]
+struct QueueState {
+    items: std::collections::VecDeque<Item>,
+    waker: Option<std::task::Waker>,
+    /// The route is gone (session failed or closed): `None` once drained.
+    ended: bool,
+    /// The [`Session`](crate::Session) is gone: nothing is queued any more.
+    dropped: bool,
+}
+
+impl SessionQueue {
+    fn state(&self) -> MutexGuard<'_, QueueState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Queues `item`; gives it back if the session is gone.
+    pub(crate) fn push(&self, item: Item) -> Option<Item> {
+        let mut st = self.state();
+        if st.dropped {
+            return Some(item);
+        }
+        st.items.push_back(item);
+        if let Some(w) = st.waker.take() {
+            w.wake();
+        }
+        None
+    }
+
+    /// The next item, `Ready(None)` once the route ended and everything was taken.
+    pub(crate) fn poll_pop(
+        &self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Item>> {
+        let mut st = self.state();
+        if let Some(item) = st.items.pop_front() {
+            if st.items.is_empty() && st.items.capacity() > 4 {
+                st.items = std::collections::VecDeque::new(); // a burst's room goes back
+            }
+            return std::task::Poll::Ready(Some(item));
+        }
+        if st.ended {
+            return std::task::Poll::Ready(None);
+        }
+        st.waker = Some(cx.waker().clone());
+        std::task::Poll::Pending
+    }
+
+    /// The session was dropped: returns what was still queued (for its credit).
+    pub(crate) fn drop_receiver(&self) -> std::collections::VecDeque<Item> {
+        let mut st = self.state();
+        st.dropped = true;
+        core::mem::take(&mut st.items)
+    }
+}
+
+/// The pushing end, held by the route; dropping it ends the queue.
+#[derive(Debug)]
+pub(crate) struct QueueTx(pub(crate) Arc<SessionQueue>);
+
+impl Drop for QueueTx {
+    fn drop(&mut self) {
+        let mut st = self.0.state();
+        st.ended = true;
+        if let Some(w) = st.waker.take() {
+            w.wake();
+        }
+    }
 }
 
 /// Everything behind the mutex.
@@ -509,8 +589,8 @@ impl Inner {
     ) {
         match self.sessions.get(&session) {
             Some(r) => {
-                if let Err(mpsc::error::SendError(item)) = r.tx.send(Item { event, credit }) {
-                    // The application dropped the receiver: give the credit back.
+                if let Some(item) = r.tx.0.push(Item { event, credit }) {
+                    // The application dropped the session: give the credit back.
                     if let Some((w, n)) = item.credit {
                         w.release(n);
                     }

@@ -517,16 +517,18 @@ impl Conn {
         if let Some(i) = self.txs.iter().position(Option::is_none) {
             return Some(i);
         }
-        if self.txs.len() < self.tx_max {
-            if self.txs.capacity() == 0 {
-                self.txs.reserve_exact(self.tx_max);
-            }
+        let oldest_lingering = (0..self.txs.len())
+            .filter(|&i| self.txs[i].is_some_and(|t| t.lingering))
+            .min_by_key(|&i| self.txs[i].map_or(0, |t| t.end_pos));
+        // The table grows for transactions that wait for responses; lingering entries
+        // (late errors to `partial` chunks) only reuse the room it already has.
+        let full = self.txs.len() == self.txs.capacity();
+        if self.txs.len() < self.tx_max && !(full && oldest_lingering.is_some()) {
+            grow_within(&mut self.txs, self.tx_max);
             self.txs.push(None);
             return Some(self.txs.len() - 1);
         }
-        let i = (0..self.txs.len())
-            .filter(|&i| self.txs[i].is_some_and(|t| t.lingering))
-            .min_by_key(|&i| self.txs[i].map_or(0, |t| t.end_pos))?;
+        let i = oldest_lingering?;
         self.txs[i] = None;
         Some(i)
     }
@@ -2017,5 +2019,19 @@ impl Endpoint {
             c.in_end -= keep;
         }
         Ok(())
+    }
+}
+
+/// First entries of a per-connection transaction table: an idle connection keeps this
+/// many, not the whole `max_outstanding_transactions` (each entry holds ids inline).
+const INITIAL_TABLE: usize = 8;
+
+/// Makes room for one more entry in `v`, doubling from [`INITIAL_TABLE`] but never
+/// reserving beyond `max` (callers check `v.len() < max` first). Growth happens only
+/// when a connection reaches a new high-water mark of concurrent transactions.
+pub(crate) fn grow_within<T>(v: &mut Vec<T>, max: usize) {
+    if v.len() == v.capacity() {
+        let want = (v.capacity() * 2).clamp(INITIAL_TABLE.min(max), max);
+        v.reserve_exact(want.saturating_sub(v.len()).max(1));
     }
 }

@@ -580,9 +580,7 @@ impl Endpoint {
             own,
         ) && c.open_in.len() < c.tx_max
         {
-            if c.open_in.capacity() == 0 {
-                c.open_in.reserve_exact(c.tx_max);
-            }
+            super::grow_within(&mut c.open_in, c.tx_max);
             c.open_in.push(super::InTx {
                 tid,
                 end: c.ctrl.len() as u64,
