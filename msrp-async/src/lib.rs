@@ -157,6 +157,9 @@ pub enum Error {
     NoRelayRoute,
     /// The connection closed before the operation completed.
     ConnectionLost,
+    /// Another live session already uses this relay route: a relay-issued URI serves one
+    /// session only (RFC 4976 §3.1, R4976-006); authenticate again for the next one.
+    RouteInUse,
 }
 
 impl core::fmt::Display for Error {
@@ -172,6 +175,7 @@ impl core::fmt::Display for Error {
             Self::RelayAuth(e) => write!(f, "relay AUTH: {e}"),
             Self::NoRelayRoute => f.write_str("no authenticated connection to that relay"),
             Self::ConnectionLost => f.write_str("the connection closed"),
+            Self::RouteInUse => f.write_str("the relay route already serves a session"),
         }
     }
 }
@@ -479,9 +483,10 @@ impl<R: Runtime> Endpoint<R> {
     /// `tls`, which should verify the relay by name, R4976-066; plain TCP only with
     /// [`AuthConfig::allow_plain_tcp`]), sends AUTH, answers the Digest challenge and
     /// returns the route the relay granted once it is ready. Put
-    /// [`RelayRoute::use_path`] into [`msrp_sdp::LocalConfig::use_path`]; sessions whose
-    /// SDP outcome is [`msrp_sdp::Connect::Relay`] then run over this connection
-    /// ([`open_session`](Self::open_session)). The engine re-AUTHs on its own before the
+    /// [`RelayRoute::use_path`] into [`msrp_sdp::LocalConfig::use_path`]; the session
+    /// whose SDP outcome is [`msrp_sdp::Connect::Relay`] then runs over this connection
+    /// ([`open_session`](Self::open_session)). A route serves one session at a time
+    /// (R4976-006: relay-issued URIs are not shared): call this once per session. The engine re-AUTHs on its own before the
     /// route expires; the connection stays open while the endpoint lives.
     ///
     /// # Errors
@@ -542,11 +547,13 @@ impl<R: Runtime> Endpoint<R> {
         peer_fingerprints: &[Fingerprint],
     ) -> Result<Session<R>, Error> {
         let tls = local.as_ref().scheme() == Scheme::Msrps;
-        self.add_session_checked(local, to_path, active, peer_fingerprints, tls)
+        self.add_session_checked(local, to_path, active, peer_fingerprints, tls, None)
     }
 
     /// [`add_session`](Self::add_session); `check_peer` says whether the connection's TLS
-    /// peer is the session's peer (not through a relay, where TLS is hop by hop).
+    /// peer is the session's peer (not through a relay, where TLS is hop by hop);
+    /// `relay` is the relay route's connection the session uses, which no other live
+    /// session may use (R4976-006).
     fn add_session_checked(
         &self,
         local: Uri,
@@ -554,12 +561,16 @@ impl<R: Runtime> Endpoint<R> {
         active: Option<ConnectionId>,
         peer_fingerprints: &[Fingerprint],
         check_peer: bool,
+        relay: Option<ConnectionId>,
     ) -> Result<Session<R>, Error> {
         let tls = check_peer;
         let rx = Arc::new(shared::SessionQueue::default());
         let tx = shared::QueueTx(rx.clone());
         let token = SESSION_TOKEN.fetch_add(1, Ordering::Relaxed);
         let mut g = self.shared().lock();
+        if relay.is_some() && g.sessions.values().any(|s| s.relay == relay) {
+            return Err(Error::RouteInUse);
+        }
         let id = g
             .engine
             .add_session(local.clone(), to_path, active, R::now())?;
@@ -570,6 +581,7 @@ impl<R: Runtime> Endpoint<R> {
                 fingerprints: peer_fingerprints.to_vec(),
                 tls,
                 token,
+                relay,
             },
         );
         g.settle();
@@ -661,7 +673,7 @@ impl<R: Runtime> Endpoint<R> {
                 // binding SEND; the passive one is bound by the peer's first request
                 // arriving over the relay.
                 let active = (negotiated.role == msrp_sdp::Role::Active).then_some(conn);
-                self.add_session_checked(local, to_path, active, &[], false)
+                self.add_session_checked(local, to_path, active, &[], false, Some(conn))
             }
             _ => Err(Error::Unsupported("this connection setup")),
         }

@@ -97,6 +97,8 @@ pub(crate) struct SessionRoute {
     pub(crate) tls: bool,
     /// Tells this session from a later one reusing its engine slot.
     pub(crate) token: u64,
+    /// The relay route (its connection) this session uses, if any.
+    pub(crate) relay: Option<ConnectionId>,
 }
 
 pub(crate) struct OutRoute {

@@ -396,3 +396,124 @@ fn r4975_158_multipart_is_always_received_and_unlisted_types_get_415() {
         );
     }
 }
+
+/// R4975-001: no free-standing MSRP: a session needs our own session URI and the peer's
+/// path, both from signalling. R4975-178 / R4975-180: our URI is allocated for one
+/// session only; a second live session with the same URI is refused, a closed one's URI
+/// is free again.
+#[test]
+fn r4975_001_r4975_178_r4975_180_sessions_need_signalled_uris_of_their_own() {
+    use msrp_proto::engine::Error;
+    let mut r = Raw::new(sim::config(60));
+    let ep = &mut r.side.ep;
+    let no_sid = sim::uri("msrp://alicepc.example.com:7777;tcp");
+    assert_eq!(
+        ep.add_session(no_sid, vec![sim::uri(BOB)], None, r.now),
+        Err(Error::BadSession)
+    );
+    assert_eq!(
+        ep.add_session(sim::uri(ALICE), vec![], None, r.now),
+        Err(Error::BadSession)
+    );
+    let s = ep
+        .add_session(sim::uri(ALICE), vec![sim::uri(BOB)], None, r.now)
+        .unwrap();
+    // The same URI, spelt with another case in the host (RFC 4975 §6.1 equal).
+    let same = sim::uri("msrp://AlicePC.example.com:7777/iau39soe2843z;tcp");
+    assert_eq!(
+        ep.add_session(same.clone(), vec![sim::uri(BOB)], None, r.now),
+        Err(Error::DuplicateSession)
+    );
+    ep.close_session(s).unwrap();
+    assert!(
+        ep.add_session(same, vec![sim::uri(BOB)], None, r.now)
+            .is_ok()
+    );
+}
+
+/// R4975-023 / R6135-010: whoever is active sends a (bodiless) SEND as soon as the
+/// session is on its connection, before the application sends anything.
+#[test]
+fn r4975_023_r6135_010_the_active_side_binds_with_a_send_at_once() {
+    let mut r = Raw::new(sim::config(61));
+    r.side
+        .ep
+        .add_session(sim::uri(ALICE), vec![sim::uri(BOB)], Some(r.conn), r.now)
+        .unwrap();
+    let f = frames(&r.flush());
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(f[0].starts_with("MSRP ") && f[0].lines().next().unwrap().ends_with(" SEND"));
+    assert!(f[0].contains(&format!("To-Path: {BOB}\r\n")), "{}", f[0]);
+    assert!(!f[0].contains("Content-Type"), "bodiless: {}", f[0]);
+}
+
+/// R4975-035: content resent on a new session keeps its original Message-ID.
+#[test]
+fn r4975_035_a_resent_message_keeps_its_message_id() {
+    let (mut r, s) = alice(sim::config(62));
+    let id = msrp_proto::wire::MessageId::parse("resent-0001").unwrap();
+    let sent = r
+        .side
+        .ep
+        .send_message(
+            s,
+            OutgoingMessage::whole("text/plain", Bytes::from_static(b"again")).message_id(id),
+        )
+        .unwrap();
+    assert_eq!(sent, id);
+    let f = frames(&r.flush());
+    assert!(f[0].contains("Message-ID: resent-0001\r\n"), "{}", f[0]);
+}
+
+/// R4975-101: every chunk we write carries Byte-Range (the first SHOULD, the later ones
+/// MUST), and a SEND without one is taken as the whole message.
+#[test]
+fn r4975_101_byte_range_on_every_chunk_and_none_means_whole() {
+    let mut cfg = sim::config(63);
+    cfg.max_chunk_body = Some(100);
+    let (mut r, s) = alice(cfg);
+    r.side
+        .ep
+        .send_message(
+            s,
+            OutgoingMessage::whole("text/plain", Bytes::from(vec![b'x'; 450])),
+        )
+        .unwrap();
+    let mut out = r.flush();
+    let mut chunks = 0;
+    for _ in 0..10 {
+        let replies = ok_all(&mut r, &out);
+        chunks += frames(&out).len();
+        for f in frames(&out) {
+            assert!(f.contains("\r\nByte-Range: "), "{f}");
+        }
+        if replies.is_empty() {
+            break;
+        }
+        out = r.feed(&replies);
+        out.extend(r.flush());
+    }
+    assert!(chunks >= 5, "{chunks} chunks");
+
+    let mut b = bob();
+    let out = b.feed(&send(
+        "nobr0001",
+        BOB,
+        ALICE,
+        "Message-ID: nobr0001\r\n",
+        Some(b"whole"),
+    ));
+    assert!(
+        text(&out).starts_with("MSRP nobr0001 200 OK"),
+        "{}",
+        text(&out)
+    );
+    assert!(b.side.events.iter().any(|e| matches!(
+        e,
+        Event::MessageReceived {
+            len: 5,
+            bodiless: false,
+            ..
+        }
+    )));
+}

@@ -3,6 +3,8 @@
 // The scripted relay needs a starting instant; all later times are derived from it.
 #![allow(clippy::disallowed_methods)]
 
+mod relay_util;
+
 use std::time::{Duration, Instant};
 
 use msrp_proto::digest::{DigestInput, digest_eq, ha1, response};
@@ -485,7 +487,7 @@ fn r4976_026_forbidden_is_final() {
 }
 
 #[test]
-fn r4976_051_auth_refused_over_plain_tcp() {
+fn r4976_051_r4976_068_auth_refused_over_plain_tcp() {
     let e = AuthClient::new(config(&["msrp://intra.example.com:2855;tcp"])).unwrap_err();
     assert_eq!(e, AuthError::InsecureTransport);
     let mut cfg = config(&["msrp://intra.example.com:2855;tcp"]);
@@ -574,4 +576,60 @@ fn digest_uri_param_can_be_omitted_per_relay() {
 fn password_is_not_in_debug_output() {
     let cfg = config(&["msrps://intra.example.com;tcp"]);
     assert!(!format!("{cfg:?}").contains(PASSWORD));
+}
+
+/// R4976-057: the protection space is the relay URI's authority; a `domain` parameter in
+/// the challenge is ignored by the client (its digest still covers the relay URI), and
+/// our relay never sends one.
+#[test]
+fn r4976_057_a_challenge_domain_is_ignored() {
+    let mut run = Run::new(config(&["msrps://intra.example.com;tcp"]));
+    let first = run.request();
+    let challenge = answer(
+        &first,
+        &Answer::Challenge {
+            nonce: "n57",
+            stale: false,
+        },
+    );
+    let text = String::from_utf8(challenge).unwrap().replace(
+        "qop=\"auth\"",
+        "qop=\"auth\", domain=\"msrps://elsewhere.example.net:1;tcp\"",
+    );
+    assert!(text.contains("domain="));
+    assert!(run.respond(text.as_bytes()).is_none());
+    let second = run.request();
+    let (nonce, _, _, duri) = verify(&second, PASSWORD).expect("correct digest");
+    assert_eq!(nonce, "n57");
+    assert_eq!(
+        duri, "msrps://intra.example.com;tcp",
+        "digest-uri is the relay URI"
+    );
+    with_head(&second, |h| {
+        let auth = String::from_utf8_lossy(h.raw(KnownHeader::Authorization).unwrap());
+        assert!(!auth.contains("elsewhere"), "{auth}");
+    });
+
+    // Our relay's own challenge carries no domain.
+    let mut net = relay_net();
+    let p = net.1;
+    net.0.send(
+        p,
+        b"MSRP dom00001 AUTH\r\nTo-Path: msrps://relay.example.org:9000;tcp\r\nFrom-Path: msrps://alice.example.com:9892/98cjs;tcp\r\n-------dom00001$\r\n",
+    );
+    let f = net.0.frames(p);
+    let t = String::from_utf8_lossy(&f[0]);
+    assert!(t.contains("WWW-Authenticate: Digest "), "{t}");
+    assert!(!t.to_ascii_lowercase().contains("domain="), "{t}");
+}
+
+/// Our relay on the in-memory network with one connected raw peer.
+fn relay_net() -> (relay_util::Net, usize) {
+    let mut net = relay_util::Net::new();
+    let r = net.add_relay(relay_util::relay_config(
+        "msrps://relay.example.org:9000;tcp",
+        57,
+    ));
+    let (p, _) = net.connect_peer(r);
+    (net, p)
 }

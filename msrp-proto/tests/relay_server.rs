@@ -188,7 +188,7 @@ fn r4976_033_two_endpoints_through_one_relay_both_ways() {
 }
 
 #[test]
-fn r4976_040_r4976_024_r4976_026_never_an_open_relay() {
+fn r4976_024_r4976_026_r4976_030_r4976_040_never_an_open_relay() {
     let mut net = Net::new();
     let r = net.add_relay(relay_config(RELAY_A, 3));
     let (alice, _) = net.connect_peer(r);
@@ -197,7 +197,8 @@ fn r4976_040_r4976_024_r4976_026_never_an_open_relay() {
         .unwrap();
     let ua = ua[0].as_str().to_owned();
 
-    // An unauthenticated peer guessing a session-id: dropped, REPORT 481 (R4976-040).
+    // An unauthenticated peer guessing a session-id: dropped, REPORT 481 (R4976-030,
+    // R4976-040).
     let (mallory, _) = net.connect_peer(r);
     let guess = "msrps://a.example.org:9000/guessedsession12;tcp";
     net.send(
@@ -516,4 +517,87 @@ fn r4976_023_probation_closes_silent_connections() {
         1,
         "the authenticated client stays"
     );
+}
+
+/// R4976-020: a relay sends each request over an existing suitable connection to its
+/// next hop: relay A dials relay B for the first SEND and reuses that connection for the
+/// next ones (and for requests of other sessions to B).
+#[test]
+fn r4976_020_requests_reuse_the_connection_to_the_next_hop() {
+    let (mut net, alice, bob, sa, sb) = chain();
+    let ua = format!("msrps://a.example.org:9000/{sa};tcp");
+    let ub = format!("msrps://b.example.net:9000/{sb};tcp");
+    for i in 0..3 {
+        let tid = format!("reuse00{i}");
+        net.send(
+            alice,
+            &send(
+                &tid,
+                &[&ua, &ub, BOB],
+                &[ALICE],
+                &format!("Message-ID: reuse{i}x\r\nByte-Range: 1-5/5\r\n"),
+                Some(b"hello"),
+            ),
+        );
+        let got = net.frames(bob);
+        assert_eq!(got.len(), 1, "message {i} delivered");
+        assert_eq!(body(&got[0]), b"hello");
+        let _ = net.frames(alice);
+    }
+    let dials = net
+        .events
+        .iter()
+        .filter(|(_, e)| matches!(e, Event::Connect { .. }))
+        .count();
+    assert_eq!(dials, 1, "one connection from A to B, reused");
+}
+
+/// R4976-042: a response whose first To-Path URI is not the relay's is dropped, and so is
+/// one that does not parse; nothing is forwarded and the sender's connection keeps
+/// working.
+#[test]
+fn r4976_042_stray_and_unparsable_responses_are_dropped() {
+    let mut net = Net::new();
+    let r = net.add_relay(relay_config(RELAY_A, 9));
+    let (alice, _) = net.connect_peer(r);
+    let (bob, _) = net.connect_peer(r);
+    let ua = net
+        .auth(alice, "alice", PASSWORD, &[RELAY_A], ALICE)
+        .unwrap();
+    let ub = net.auth(bob, "bob", PASSWORD, &[RELAY_A], BOB).unwrap();
+    let (ua, ub) = (ua[0].as_str().to_owned(), ub[0].as_str().to_owned());
+    // Not addressed to the relay.
+    net.send(
+        bob,
+        format!(
+            "MSRP stray001 200 OK\r\nTo-Path: msrps://elsewhere.example.com:9/x;tcp {ALICE}\r\nFrom-Path: {BOB}\r\n-------stray001$\r\n"
+        )
+        .as_bytes(),
+    );
+    // Addressed to the relay but unparsable (a status that is not three digits).
+    net.send(
+        bob,
+        format!("MSRP stray002 2x0 OK\r\nTo-Path: {ub} {ALICE}\r\nFrom-Path: {BOB}\r\n-------stray002$\r\n")
+            .as_bytes(),
+    );
+    assert!(net.frames(alice).is_empty(), "nothing forwarded");
+    // Bob's connection still carries his traffic.
+    net.send(
+        bob,
+        &send(
+            "after001",
+            &[&ub, &ua, ALICE],
+            &[BOB],
+            "Message-ID: after001\r\nByte-Range: 1-2/2\r\n",
+            Some(b"ok"),
+        ),
+    );
+    let got = net.frames(alice);
+    assert_eq!(
+        got.len(),
+        1,
+        "{:?}",
+        got.iter().map(|f| text(f)).collect::<Vec<_>>()
+    );
+    assert_eq!(body(&got[0]), b"ok");
 }

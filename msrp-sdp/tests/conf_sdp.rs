@@ -211,3 +211,60 @@ fn r4975_057_a_numeric_address_is_dialled_verbatim() {
         other => panic!("{other:?}"),
     }
 }
+
+fn established(
+    a: &LocalConfig,
+    offer: &SessionDescription,
+    answer: &SessionDescription,
+) -> msrp_sdp::Session {
+    match msrp_sdp::apply_answer_sdp(a, offer, answer, &Resolutions::new()).unwrap() {
+        msrp_sdp::OfferOutcome::Established(s) => s,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// R6135-013: we never send `a=connection`, and one received changes nothing (RFC 4975's
+/// reuse rules stay in force).
+#[test]
+fn r6135_013_a_connection_is_never_sent_and_ignored_when_received() {
+    let a = LocalConfig::new(uri(ALICE));
+    let b = LocalConfig::new(uri(BOB));
+    let offer = create_offer(&a, &origin("alice.example.com")).unwrap();
+    assert!(attrs(&offer, "connection").is_empty(), "{offer}");
+    let (answer, plain) = accept(&offer, &b);
+    assert!(attrs(&answer, "connection").is_empty(), "{answer}");
+    for value in ["new", "existing"] {
+        let text = offer
+            .to_string()
+            .replace("a=path:", &format!("a=connection:{value}\r\na=path:"));
+        assert!(text.contains("a=connection:"), "{text}");
+        let with = SessionDescription::parse(&text).unwrap();
+        let (_, session) = accept(&with, &b);
+        assert_eq!(session.connect, plain.connect);
+        assert_eq!(session.role, plain.role);
+        assert_eq!(session.to_path, plain.to_path);
+    }
+}
+
+/// R4975-034, R4975-038, R4975-181: a session is re-created only through a new offer and
+/// answer, and what that exchange says is used: the answerer's new path becomes the new
+/// To-Path; nothing is carried over from the old exchange.
+#[test]
+fn r4975_034_r4975_038_r4975_181_a_new_exchange_brings_a_new_path() {
+    let a = LocalConfig::new(uri(ALICE));
+    let offer = create_offer(&a, &origin("alice.example.com")).unwrap();
+    let (answer, _) = accept(&offer, &LocalConfig::new(uri(BOB)));
+    let first = established(&a, &offer, &answer);
+    assert_eq!(first.to_path, vec![uri(BOB)]);
+    // Bob comes back on another host, port and session id after the session failed.
+    let bob2 = "msrp://bob-new.example.net:9999/z7q1w2;tcp";
+    let reoffer = create_offer(&a, &origin("alice.example.com")).unwrap();
+    let (reanswer, _) = accept(&reoffer, &LocalConfig::new(uri(bob2)));
+    let second = established(&a, &reoffer, &reanswer);
+    assert_eq!(second.to_path, vec![uri(bob2)]);
+    assert_eq!(second.remote_path, vec![uri(bob2)]);
+    // Whoever dials now dials the new address.
+    if let Connect::Dial { port, .. } = second.connect {
+        assert_eq!(port, 9999);
+    }
+}

@@ -138,13 +138,22 @@ fn r4975_170_r4975_184_mandatory_attributes() {
     );
 }
 
+/// R4975-176, R4976-047: URIs in SDP carry explicit ports; R4976-048: so does an
+/// `msrps` URI with an IPv4 or IPv6 host.
 #[test]
-fn r4975_176_path_uri_without_port() {
+fn r4975_176_r4976_047_r4976_048_path_uri_without_port() {
     expect(
         &msrp(&format!("{ACCEPT}a=path:msrp://a.example.com/s1;tcp\r\n")),
         8,
         SdpErrorKind::PathUriWithoutPort,
     );
+    for host in ["192.0.2.7", "[2001:db8::7]"] {
+        expect(
+            &msrp(&format!("{ACCEPT}a=path:msrps://{host}/s1;tcp\r\n")),
+            8,
+            SdpErrorKind::InvalidPath(UriError::IpWithoutPort),
+        );
+    }
 }
 
 #[test]

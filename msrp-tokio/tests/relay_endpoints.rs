@@ -108,6 +108,11 @@ async fn exchange(
         na.connect
     );
     let mut sa = alice.open_session(&na).await.unwrap();
+    // R4976-006: the relay-issued URI serves this one session.
+    assert!(matches!(
+        alice.open_session(&na).await,
+        Err(msrp_tokio::Error::RouteInUse)
+    ));
     let mut sb = bob.open_session(&nb).await.unwrap();
 
     let hello = sb.send("text/plain", "Hello Alice, via the relay").unwrap();
@@ -135,7 +140,7 @@ async fn exchange(
 
 /// RFC 4976 §5: both endpoints AUTH at our relay and talk through it.
 #[tokio::test]
-async fn r4976_011_r4976_014_r4976_015_endpoints_negotiate_through_our_relay() {
+async fn r4976_006_r4976_011_r4976_014_r4976_015_endpoints_negotiate_through_our_relay() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let authority = format!("msrp://127.0.0.1:{};tcp", addr.port());
@@ -199,7 +204,8 @@ impl WallClock for SystemClock {
 /// endpoints check the relay's certificate by name (its self-signed certificate is the
 /// trust root here) and the session then runs over those TLS connections.
 #[tokio::test]
-async fn r4976_051_r4976_066_endpoints_authenticate_to_our_relay_over_tls_by_name() {
+async fn r4976_012_r4976_051_r4976_065_r4976_066_endpoints_authenticate_to_our_relay_over_tls_by_name()
+ {
     let plain = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let tls_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = tls_listener.local_addr().unwrap();

@@ -269,6 +269,9 @@ pub enum Error {
     /// ([`EngineLimits::max_pending_control`](super::EngineLimits::max_pending_control)):
     /// write pending output first, then retry.
     ControlQueueFull,
+    /// Another live session already has this local URI: each session's own URI is
+    /// allocated for it alone (R4975-178, R4975-180).
+    DuplicateSession,
     /// The relay client refused its configuration
     /// ([`Endpoint::authenticate_relay`](super::Endpoint::authenticate_relay)).
     Auth(crate::relay::AuthError),
@@ -285,6 +288,7 @@ impl core::fmt::Display for Error {
             Self::BadSession => "invalid session URIs",
             Self::NotAnError => "status is not an error",
             Self::ControlQueueFull => "control queue full",
+            Self::DuplicateSession => "another session has this URI",
             Self::Auth(e) => return write!(f, "relay client: {e}"),
         })
     }

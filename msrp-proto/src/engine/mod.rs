@@ -812,6 +812,16 @@ impl Endpoint {
         if local.as_ref().session_id().is_none() || remote_path.is_empty() {
             return Err(Error::BadSession);
         }
+        // Our URI identifies this session alone (R4975-178, R4975-180).
+        let by_sid = self.cfg.match_session_id_only;
+        if self
+            .sessions
+            .iter()
+            .flatten()
+            .any(|s| recv::names(&s.local, &local.as_ref(), by_sid))
+        {
+            return Err(Error::DuplicateSession);
+        }
         if let Some(c) = active {
             self.conn_mut(c)?;
         }

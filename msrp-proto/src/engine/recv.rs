@@ -28,16 +28,19 @@ fn lookup(sessions: &[Option<Session>], to: &[u8], by_sid: bool) -> Option<usize
     if it.next().is_some() {
         return None;
     }
-    sessions.iter().position(|s| {
-        s.as_ref().is_some_and(|s| {
-            if by_sid {
-                s.local.as_ref().session_id().is_some()
-                    && s.local.as_ref().session_id() == uri.session_id()
-            } else {
-                s.local.matches(&uri)
-            }
-        })
-    })
+    sessions
+        .iter()
+        .position(|s| s.as_ref().is_some_and(|s| names(&s.local, &uri, by_sid)))
+}
+
+/// Whether `uri` names the session whose own URI is `local`: RFC 4975 §6.1 comparison,
+/// or the session-id alone with `Config::match_session_id_only`.
+pub(super) fn names(local: &Uri, uri: &crate::uri::UriRef<'_>, by_sid: bool) -> bool {
+    if by_sid {
+        local.as_ref().session_id().is_some() && local.as_ref().session_id() == uri.session_id()
+    } else {
+        local.matches(uri)
+    }
 }
 
 fn accepts(accept: &[String], head: &Head<'_>) -> bool {
