@@ -160,6 +160,10 @@ pub enum Error {
     /// Another live session already uses this relay route: a relay-issued URI serves one
     /// session only (RFC 4976 §3.1, R4976-006); authenticate again for the next one.
     RouteInUse,
+    /// The peer's SDP accept-types do not admit this Content-Type (R4975-189): nothing
+    /// was sent. Wrap it (e.g. in `message/cpim`) if the peer lists it among its
+    /// accept-wrapped-types.
+    NotAccepted(String),
 }
 
 impl core::fmt::Display for Error {
@@ -176,6 +180,7 @@ impl core::fmt::Display for Error {
             Self::NoRelayRoute => f.write_str("no authenticated connection to that relay"),
             Self::ConnectionLost => f.write_str("the connection closed"),
             Self::RouteInUse => f.write_str("the relay route already serves a session"),
+            Self::NotAccepted(ct) => write!(f, "the peer does not accept {ct}"),
         }
     }
 }
@@ -547,23 +552,29 @@ impl<R: Runtime> Endpoint<R> {
         peer_fingerprints: &[Fingerprint],
     ) -> Result<Session<R>, Error> {
         let tls = local.as_ref().scheme() == Scheme::Msrps;
-        self.add_session_checked(local, to_path, active, peer_fingerprints, tls, None)
+        let peer = Peer {
+            fingerprints: peer_fingerprints,
+            check_certificate: tls,
+            relay: None,
+            accepts: None,
+        };
+        self.add_session_checked(local, to_path, active, peer)
     }
 
-    /// [`add_session`](Self::add_session); `check_peer` says whether the connection's TLS
-    /// peer is the session's peer (not through a relay, where TLS is hop by hop);
-    /// `relay` is the relay route's connection the session uses, which no other live
-    /// session may use (R4976-006).
+    /// [`add_session`](Self::add_session) with what is known of the peer.
     fn add_session_checked(
         &self,
         local: Uri,
         to_path: Vec<Uri>,
         active: Option<ConnectionId>,
-        peer_fingerprints: &[Fingerprint],
-        check_peer: bool,
-        relay: Option<ConnectionId>,
+        peer: Peer<'_>,
     ) -> Result<Session<R>, Error> {
-        let tls = check_peer;
+        let Peer {
+            fingerprints: peer_fingerprints,
+            check_certificate: tls,
+            relay,
+            accepts,
+        } = peer;
         let rx = Arc::new(shared::SessionQueue::default());
         let tx = shared::QueueTx(rx.clone());
         let token = SESSION_TOKEN.fetch_add(1, Ordering::Relaxed);
@@ -592,6 +603,7 @@ impl<R: Runtime> Endpoint<R> {
             id,
             token,
             local,
+            accepts,
         };
         Ok(Session {
             sender: Sender {
@@ -607,6 +619,10 @@ impl<R: Runtime> Endpoint<R> {
     /// waits for the peer with [`msrp_sdp::Connect::Accept`] (a listener must be running on
     /// our URI's port).
     ///
+    /// On the session this returns, messages whose Content-Type the peer's accept-types
+    /// do not admit are refused with [`Error::NotAccepted`] before anything is written
+    /// (R4975-189).
+    ///
     /// # Errors
     /// Dialling or TLS setup failed, or the SDP asks for a relay.
     pub async fn open_session(&self, negotiated: &msrp_sdp::Session) -> Result<Session<R>, Error> {
@@ -621,6 +637,8 @@ impl<R: Runtime> Endpoint<R> {
             .filter_map(|f| Fingerprint::parse(&f.to_string()).ok())
             .collect();
         let to_path = negotiated.to_path.clone();
+        let tls = local.as_ref().scheme() == Scheme::Msrps;
+        let accepts = Some(negotiated.remote_accept_types.clone());
         match &negotiated.connect {
             msrp_sdp::Connect::Dial {
                 address, port, tls, ..
@@ -650,9 +668,23 @@ impl<R: Runtime> Endpoint<R> {
                         self.start(stream, tls, Some(key))
                     }
                 };
-                self.add_session(local, to_path, Some(conn), &fps)
+                let peer = Peer {
+                    fingerprints: &fps,
+                    check_certificate: *tls,
+                    relay: None,
+                    accepts,
+                };
+                self.add_session_checked(local, to_path, Some(conn), peer)
             }
-            msrp_sdp::Connect::Accept => self.add_session(local, to_path, None, &fps),
+            msrp_sdp::Connect::Accept => {
+                let peer = Peer {
+                    fingerprints: &fps,
+                    check_certificate: tls,
+                    relay: None,
+                    accepts,
+                };
+                self.add_session_checked(local, to_path, None, peer)
+            }
             msrp_sdp::Connect::Relay { next_hop } => {
                 // Our authenticated connection whose route starts at that relay URI.
                 let conn = {
@@ -673,7 +705,13 @@ impl<R: Runtime> Endpoint<R> {
                 // binding SEND; the passive one is bound by the peer's first request
                 // arriving over the relay.
                 let active = (negotiated.role == msrp_sdp::Role::Active).then_some(conn);
-                self.add_session_checked(local, to_path, active, &[], false, Some(conn))
+                let peer = Peer {
+                    fingerprints: &[],
+                    check_certificate: false,
+                    relay: Some(conn),
+                    accepts,
+                };
+                self.add_session_checked(local, to_path, active, peer)
             }
             _ => Err(Error::Unsupported("this connection setup")),
         }
@@ -684,6 +722,20 @@ impl<R: Runtime> Endpoint<R> {
     pub fn close(&self) {
         self.shared().shutdown();
     }
+}
+
+/// What a new session knows of its peer.
+struct Peer<'a> {
+    /// Its SDP fingerprints (TLS).
+    fingerprints: &'a [Fingerprint],
+    /// Whether the connection's TLS peer is the session's peer, whose certificate must
+    /// match `fingerprints` (not through a relay, where TLS is hop by hop).
+    check_certificate: bool,
+    /// The relay route (its connection) the session uses, which no other live session
+    /// may use (R4976-006).
+    relay: Option<ConnectionId>,
+    /// Its SDP accept-types, when the session comes from SDP (R4975-189).
+    accepts: Option<Vec<msrp_sdp::FormatEntry>>,
 }
 
 /// A route through relays, from [`Endpoint::connect_relay`].
@@ -754,6 +806,8 @@ struct SessionInner<R> {
     id: SessionId,
     token: u64,
     local: Uri,
+    /// The peer's SDP accept-types, for sessions opened from SDP.
+    accepts: Option<Vec<msrp_sdp::FormatEntry>>,
 }
 
 impl<R> core::fmt::Debug for Session<R> {
@@ -865,6 +919,7 @@ impl<R> Sender<R> {
     /// # Errors
     /// The session is gone or too many messages are in flight.
     pub fn send_message(&self, msg: OutgoingMessage) -> Result<Outgoing, Error> {
+        self.inner.admits(&msg)?;
         let (tx, done) = oneshot::channel();
         let mut g = self.shared().lock();
         self.live(&g)?;
@@ -892,6 +947,7 @@ impl<R> Sender<R> {
         mut reader: B,
         mut progress: impl FnMut(u64),
     ) -> Result<Outcome, Error> {
+        self.inner.admits(&msg)?;
         let wake = Arc::new(Notify::new());
         let (tx, done) = oneshot::channel();
         let shared = self.shared();
@@ -953,6 +1009,17 @@ impl<R> Sender<R> {
 }
 
 impl<R> SessionInner<R> {
+    /// R4975-189: never send a type the peer did not list (for sessions from SDP).
+    fn admits(&self, msg: &OutgoingMessage) -> Result<(), Error> {
+        let ct = msg.content_type();
+        match &self.accepts {
+            Some(list) if !list.iter().any(|e| e.admits(ct)) => {
+                Err(Error::NotAccepted(ct.to_owned()))
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn live(&self, g: &shared::Inner) -> Result<(), Error> {
         match g.sessions.get(&self.id) {
             Some(r) if r.token == self.token => Ok(()),

@@ -84,10 +84,10 @@ mod setup;
 
 pub use matching::{NeedsResolution, Resolutions, cm_matches_path};
 pub use negotiate::{
-    Answer, AnswerOutcome, CemaFallback, CemaStatus, ConfigError, Connect, DEFAULT_ACCEPT_TYPES,
-    DialSource, LocalConfig, NegotiationError, OfferOutcome, Origin, RejectReason,
-    ReofferCriterion, Session, answer_media, apply_answer, apply_answer_sdp, create_answer,
-    create_offer, offer_media, session_description,
+    Answer, AnswerOutcome, CONTAINER_TYPES, CemaFallback, CemaStatus, ConfigError, Connect,
+    DEFAULT_ACCEPT_TYPES, DialSource, LocalConfig, NegotiationError, OfferOutcome, Origin,
+    RejectReason, ReofferCriterion, Session, answer_media, apply_answer, apply_answer_sdp,
+    create_answer, create_offer, offer_media, session_description,
 };
 pub use setup::{
     Role, Roles, SetupError, answer_setup, effective as effective_setup,

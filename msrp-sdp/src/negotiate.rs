@@ -16,6 +16,17 @@ use crate::model::{DescriptionKind, Line, MediaDescription, SessionDescription};
 use crate::msrp::MsrpMedia;
 use crate::setup::{Role, Roles, SetupError, answer_setup, effective, negotiate};
 
+/// Media types that carry other types (RFC 4975 §8.6: what `accept-wrapped-types` may
+/// appear inside).
+pub const CONTAINER_TYPES: [&str; 6] = [
+    "message/cpim",
+    "multipart/mixed",
+    "multipart/alternative",
+    "multipart/related",
+    "multipart/signed",
+    "multipart/encrypted",
+];
+
 /// The accept-types used when none are configured: the types RFC 4975 makes mandatory to
 /// accept, plus `text/plain` (R4975-186, P-33).
 pub const DEFAULT_ACCEPT_TYPES: [&str; 5] = [
@@ -66,6 +77,10 @@ pub enum ConfigError {
     OwnUriNotSessionUri,
     /// No accept-types (R4975-184).
     NoAcceptTypes,
+    /// `accept-wrapped-types` without a container type (`message/cpim`, `multipart/*`)
+    /// in accept-types: wrapped types are usable only inside a listed container
+    /// (R4975-187).
+    WrappedTypesWithoutContainer,
 }
 
 impl LocalConfig {
@@ -104,6 +119,10 @@ impl LocalConfig {
         }
         if self.accept_types.is_empty() {
             return Err(ConfigError::NoAcceptTypes);
+        }
+        let container = |t: &FormatEntry| CONTAINER_TYPES.iter().any(|c| t.admits(c));
+        if !self.accept_wrapped_types.is_empty() && !self.accept_types.iter().any(container) {
+            return Err(ConfigError::WrappedTypesWithoutContainer);
         }
         Ok(())
     }
@@ -339,6 +358,18 @@ pub struct Session {
     pub remote_max_size: Option<u64>,
     /// The direction we use, seen from our side.
     pub direction: Direction,
+}
+
+impl Session {
+    /// Whether the peer takes a message of `content_type` as it is (unwrapped): it must
+    /// match the peer's accept-types, wildcards included (R4975-189). Types listed only in
+    /// accept-wrapped-types go inside a container such as `message/cpim`.
+    #[must_use]
+    pub fn accepts(&self, content_type: &str) -> bool {
+        self.remote_accept_types
+            .iter()
+            .any(|e| e.admits(content_type))
+    }
 }
 
 /// Why an answerer refuses the MSRP media.

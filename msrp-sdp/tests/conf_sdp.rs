@@ -268,3 +268,27 @@ fn r4975_034_r4975_038_r4975_181_a_new_exchange_brings_a_new_path() {
         assert_eq!(port, 9999);
     }
 }
+
+/// R4975-187: wrapped types are usable only inside a listed container, so
+/// accept-wrapped-types without `message/cpim` or a `multipart/*` in accept-types is a
+/// configuration error; with one, both lists are offered. R4975-189 (SDP side): what
+/// the peer listed decides what may be sent unwrapped.
+#[test]
+fn r4975_187_r4975_189_wrapped_types_need_a_container() {
+    let entry = |s: &str| msrp_sdp::FormatEntry::parse(s).unwrap();
+    let mut a = LocalConfig::new(uri(ALICE));
+    a.accept_types = vec![entry("text/plain")];
+    a.accept_wrapped_types = vec![entry("image/png")];
+    assert_eq!(
+        create_offer(&a, &origin("alice.example.com")),
+        Err(msrp_sdp::ConfigError::WrappedTypesWithoutContainer)
+    );
+    a.accept_types.push(entry("message/cpim"));
+    let offer = create_offer(&a, &origin("alice.example.com")).unwrap();
+    assert_eq!(attrs(&offer, "accept-types"), ["text/plain message/cpim"]);
+    assert_eq!(attrs(&offer, "accept-wrapped-types"), ["image/png"]);
+    let (_, bob) = accept(&offer, &LocalConfig::new(uri(BOB)));
+    assert!(bob.accepts("text/plain"));
+    assert!(bob.accepts("message/cpim"));
+    assert!(!bob.accepts("image/png"), "only inside message/cpim");
+}

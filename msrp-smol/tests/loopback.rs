@@ -84,6 +84,11 @@ async fn negotiate_at(
     let mut a = msrp_sdp::LocalConfig::new(uri(addr.port()));
     let mut b = msrp_sdp::LocalConfig::new(uri(9));
     b.reachable = false;
+    for c in [&mut a, &mut b] {
+        // Both sides take files (what the SDP says is what may be sent, R4975-189).
+        c.accept_types
+            .push(msrp_sdp::FormatEntry::parse("application/octet-stream").unwrap());
+    }
     if tls {
         a.fingerprints = vec![alice.sdp_fingerprint().unwrap()];
         b.fingerprints = vec![bob.sdp_fingerprint().unwrap()];

@@ -68,6 +68,11 @@ async fn negotiate(alice: &Endpoint, bob: &Endpoint, tls: bool) -> (Session, Ses
     let mut a = msrp_sdp::LocalConfig::new(session_uri(tls, "127.0.0.1", addr.port()).unwrap());
     let mut b = msrp_sdp::LocalConfig::new(session_uri(tls, "127.0.0.1", 9).unwrap());
     b.reachable = false;
+    for c in [&mut a, &mut b] {
+        // Both sides take files (what the SDP says is what may be sent, R4975-189).
+        c.accept_types
+            .push(msrp_sdp::FormatEntry::parse("application/octet-stream").unwrap());
+    }
     if tls {
         a.fingerprints = vec![alice.sdp_fingerprint().unwrap()];
         b.fingerprints = vec![bob.sdp_fingerprint().unwrap()];
@@ -251,4 +256,23 @@ async fn peer_closing_the_connection_fails_the_session() {
         "{failed:?}"
     );
     drop(sb);
+}
+
+/// R4975-189: a Content-Type the peer's SDP did not list is refused locally and nothing
+/// is written; listed types still go.
+#[tokio::test]
+async fn r4975_189_a_type_the_peer_did_not_list_is_never_sent() {
+    let (alice, bob) = (endpoint(false), endpoint(false));
+    let (mut sa, sb) = negotiate(&alice, &bob, false).await;
+    let refused = sb.send("image/png", Bytes::from_static(b"\x89PNG"));
+    assert!(
+        matches!(&refused, Err(msrp_tokio::Error::NotAccepted(t)) if t == "image/png"),
+        "{refused:?}"
+    );
+    sb.send("text/plain", "after").unwrap();
+    // The first message Alice sees is the accepted one.
+    assert_eq!(
+        tokio::time::timeout(LIMIT, receive(&mut sa)).await.unwrap(),
+        ("text/plain".into(), b"after".to_vec())
+    );
 }

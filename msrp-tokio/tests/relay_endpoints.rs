@@ -88,6 +88,11 @@ async fn exchange(
     la.use_path = ra.use_path.clone();
     let mut lb = msrp_sdp::LocalConfig::new(ub.clone());
     lb.reachable = false;
+    for c in [&mut la, &mut lb] {
+        // Both sides take files (what the SDP says is what may be sent, R4975-189).
+        c.accept_types
+            .push(msrp_sdp::FormatEntry::parse("application/octet-stream").unwrap());
+    }
     if let Some(u) = bob_user {
         let rb = bob.connect_relay(relay, tls, auth(u, &ub)).await.unwrap();
         lb.use_path = rb.use_path;

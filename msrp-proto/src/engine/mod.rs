@@ -200,6 +200,12 @@ enum OutBody {
 }
 
 impl OutgoingMessage {
+    /// Its Content-Type.
+    #[must_use]
+    pub fn content_type(&self) -> &str {
+        &self.content_type
+    }
+
     /// A message whose whole body is at hand (`Bytes::from_static` or a shared buffer:
     /// never copied before it is written).
     #[must_use]
