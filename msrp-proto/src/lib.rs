@@ -58,6 +58,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod cpim;
 pub mod digest;
 pub mod engine;
 #[cfg(any(fuzzing, test))]
