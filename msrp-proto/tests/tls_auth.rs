@@ -409,7 +409,7 @@ fn tls11_client_hello() -> Vec<u8> {
 }
 
 #[test]
-fn r4975_231_tls11_client_refused() {
+fn r4975_231_r4976_064_tls11_client_refused() {
     let s = self_signed();
     let server = TlsServerConfig::by_fingerprint(s, &[fp(&self_signed())]).unwrap();
     let mut server = TlsConnection::server(&server).unwrap();
@@ -426,7 +426,7 @@ fn r4975_231_tls11_client_refused() {
 }
 
 #[test]
-fn r4975_231_tls11_server_refused() {
+fn r4975_231_r4976_064_tls11_server_refused() {
     let c = self_signed();
     let client = TlsClientConfig::by_fingerprint("peer.example", c, &[fp(&self_signed())]).unwrap();
     let mut client = TlsConnection::client(&client).unwrap();
@@ -511,4 +511,29 @@ fn r4975_026_rustls_time_provider_injected() {
         pair.run();
         assert_eq!(pair.handshake_ok(), ok);
     }
+}
+
+/// R4975-231 / R4976-064: a client dialling by name sends SNI with that name in its
+/// ClientHello; dialling an IP address it sends none (SNI carries DNS names only).
+#[test]
+fn r4975_231_r4976_064_client_hello_carries_sni_for_names() {
+    let ca = TestCa::new("Test CA");
+    let hello = |host: &str| {
+        let cfg = TlsClientConfig::by_name(host, ca.roots(), clock(JAN_2025)).unwrap();
+        let mut c = TlsConnection::client(&cfg).unwrap();
+        let mut out = Vec::new();
+        while let Some(b) = c.poll_transmit() {
+            out.extend_from_slice(b);
+            let n = b.len();
+            c.transmit_done(n, |_| {}).unwrap();
+        }
+        out
+    };
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+    let named = hello("relay.example.com");
+    assert_eq!(named[0], 0x16, "a handshake record");
+    assert!(find(&named, b"relay.example.com"), "SNI present");
+    let by_ip = hello("192.0.2.1");
+    assert!(!by_ip.is_empty());
+    assert!(!find(&by_ip, b"192.0.2.1"), "no SNI for an IP address");
 }

@@ -292,3 +292,35 @@ fn r4975_187_r4975_189_wrapped_types_need_a_container() {
     assert!(bob.accepts("message/cpim"));
     assert!(!bob.accepts("image/png"), "only inside message/cpim");
 }
+
+/// R6135-014: a UA behind a relay always connects to its relay, whatever `a=setup`
+/// makes of it; `role` then only says whether it sends the binding SEND.
+#[test]
+fn r6135_014_behind_a_relay_we_always_use_the_relay_connection() {
+    let relay = "msrps://relay.example.com:2855/r3l4y5;tcp";
+    for (offer_setup, bob_reachable) in [("actpass", true), ("active", true), ("passive", false)] {
+        let a = LocalConfig::new(uri(ALICE));
+        let offer = create_offer(&a, &origin("alice.example.com")).unwrap();
+        let text = offer
+            .to_string()
+            .replace("a=setup:actpass", &format!("a=setup:{offer_setup}"));
+        let offer = SessionDescription::parse(&text).unwrap();
+        let mut b = LocalConfig::new(uri(BOB));
+        b.use_path = vec![uri(relay)];
+        b.reachable = bob_reachable;
+        let (_, bob) = accept(&offer, &b);
+        assert_eq!(
+            bob.connect,
+            Connect::Relay {
+                next_hop: uri(relay)
+            },
+            "offer setup {offer_setup}"
+        );
+        // The role follows a=setup (for actpass it is the answerer's choice).
+        match offer_setup {
+            "active" => assert_eq!(bob.role, msrp_sdp::Role::Passive),
+            "passive" => assert_eq!(bob.role, msrp_sdp::Role::Active),
+            _ => {}
+        }
+    }
+}

@@ -112,13 +112,20 @@ async fn exchange(
         "{:?}",
         na.connect
     );
-    let mut sa = alice.open_session(&na).await.unwrap();
+    // The passive side's session exists before the active side's binding SEND can reach
+    // it (as a SIP UA would have it before sending its answer).
+    let (mut sa, mut sb) = if na.role == msrp_sdp::Role::Passive {
+        let sa = alice.open_session(&na).await.unwrap();
+        (sa, bob.open_session(&nb).await.unwrap())
+    } else {
+        let sb = bob.open_session(&nb).await.unwrap();
+        (alice.open_session(&na).await.unwrap(), sb)
+    };
     // R4976-006: the relay-issued URI serves this one session.
     assert!(matches!(
         alice.open_session(&na).await,
         Err(msrp_tokio::Error::RouteInUse)
     ));
-    let mut sb = bob.open_session(&nb).await.unwrap();
 
     let hello = sb.send("text/plain", "Hello Alice, via the relay").unwrap();
     assert_eq!(receive(&mut sa).await, b"Hello Alice, via the relay");
