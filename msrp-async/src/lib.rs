@@ -157,6 +157,9 @@ pub enum Error {
     NoRelayRoute,
     /// The connection closed before the operation completed.
     ConnectionLost,
+    /// The connection failed (TLS, socket, closed by the peer) before the operation
+    /// completed.
+    Connection(SessionFailure),
     /// Another live session already uses this relay route: a relay-issued URI serves one
     /// session only (RFC 4976 §3.1, R4976-006); authenticate again for the next one.
     RouteInUse,
@@ -179,6 +182,7 @@ impl core::fmt::Display for Error {
             Self::RelayAuth(e) => write!(f, "relay AUTH: {e}"),
             Self::NoRelayRoute => f.write_str("no authenticated connection to that relay"),
             Self::ConnectionLost => f.write_str("the connection closed"),
+            Self::Connection(why) => write!(f, "connection failed: {why}"),
             Self::RouteInUse => f.write_str("the relay route already serves a session"),
             Self::NotAccepted(ct) => write!(f, "the peer does not accept {ct}"),
         }
@@ -495,7 +499,8 @@ impl<R: Runtime> Endpoint<R> {
     /// route expires; the connection stays open while the endpoint lives.
     ///
     /// # Errors
-    /// Dialling, TLS, or AUTH failed ([`Error::RelayAuth`]).
+    /// Dialling failed ([`Error::Io`]), the connection or TLS failed
+    /// ([`Error::Connection`]), or AUTH did ([`Error::RelayAuth`]).
     pub async fn connect_relay(
         &self,
         addr: SocketAddr,
@@ -529,11 +534,12 @@ impl<R: Runtime> Endpoint<R> {
                     expires,
                 })
             }
-            Err(e) => {
+            Err(shared::RelayFailure::Auth(e)) => {
                 let _ = g.engine.close_connection(conn);
                 g.settle();
                 Err(Error::RelayAuth(e))
             }
+            Err(shared::RelayFailure::Transport(why)) => Err(Error::Connection(why)),
         }
     }
 

@@ -77,7 +77,16 @@ pub(crate) struct ConnRoute {
     /// The reuse key if this side dialled it.
     pub(crate) key: Option<DialKey>,
     /// Who waits for the relay client's first result on this connection.
-    pub(crate) auth_wait: Option<oneshot::Sender<Result<Duration, AuthError>>>,
+    pub(crate) auth_wait: Option<oneshot::Sender<Result<Duration, RelayFailure>>>,
+}
+
+/// Why a relay connection did not produce a route.
+#[derive(Debug)]
+pub(crate) enum RelayFailure {
+    /// AUTH failed.
+    Auth(AuthError),
+    /// The connection failed first (TLS, socket, closed by the relay).
+    Transport(SessionFailure),
 }
 
 /// Which dialled connections a new session may share (digest P-17): same target, same
@@ -494,9 +503,13 @@ impl Inner {
                 }
                 EngineEvent::RelayAuthFailed { connection, error } => {
                     tracing::warn!(?connection, %error, "relay AUTH failed");
-                    self.auth_result(connection, Err(error));
+                    self.auth_result(connection, Err(RelayFailure::Auth(error)));
                 }
                 EngineEvent::ConnectionLost { connection, reason } => {
+                    let why = self.conns.get(&connection).and_then(|r| r.failure.clone());
+                    let why =
+                        why.unwrap_or(SessionFailure::Msrp(SessionError::ConnectionLost(reason)));
+                    self.auth_result(connection, Err(RelayFailure::Transport(why)));
                     if let Some(r) = self.conns.get_mut(&connection) {
                         r.lost = true;
                         r.wake.notify.notify_one();
@@ -516,7 +529,7 @@ impl Inner {
         }
     }
 
-    fn auth_result(&mut self, conn: ConnectionId, r: Result<Duration, AuthError>) {
+    fn auth_result(&mut self, conn: ConnectionId, r: Result<Duration, RelayFailure>) {
         if let Some(tx) = self.conns.get_mut(&conn).and_then(|c| c.auth_wait.take()) {
             let _ = tx.send(r);
         }

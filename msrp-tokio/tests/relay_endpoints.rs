@@ -246,3 +246,45 @@ async fn r4976_012_r4976_051_r4976_065_r4976_066_endpoints_authenticate_to_our_r
     );
     tokio::time::timeout(LIMIT, run).await.unwrap();
 }
+
+/// R4976-051: AUTH to Kamailio's TLS listener (plain TCP is not allowed for this AUTH).
+/// Its test certificate is a self-signed CA certificate, which name-based validation
+/// refuses as an end entity (`CaUsedAsEndEntity`): it is pinned by fingerprint instead.
+/// Runs when `.ci/run` exports `MSRP_KAMAILIO_TLS` and `MSRP_KAMAILIO_CERT`.
+#[tokio::test]
+async fn r4976_051_auth_to_kamailio_over_tls() {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let (Ok(addr), Ok(cert)) = (
+        std::env::var("MSRP_KAMAILIO_TLS"),
+        std::env::var("MSRP_KAMAILIO_CERT"),
+    ) else {
+        eprintln!("MSRP_KAMAILIO_TLS / MSRP_KAMAILIO_CERT not set: skipped (CI sets them)");
+        return;
+    };
+    let addr: SocketAddr = addr.parse().unwrap();
+    let der = CertificateDer::from_pem_file(&cert).unwrap();
+    let pinned = msrp_tokio::Fingerprint::of_der(msrp_proto::tls::HashAlgorithm::Sha256, &der);
+    let own = LocalCertificate::generate_self_signed(&[]).unwrap();
+    let tls = TlsClientConfig::by_fingerprint(&addr.ip().to_string(), own, &[pinned]).unwrap();
+    let endpoint = Endpoint::new(EndpointConfig::default());
+    let me = msrp_tokio::session_uri(true, "127.0.0.1", 9).unwrap();
+    let authority = format!("msrps://{addr};tcp");
+    let cfg = AuthConfig::new(
+        "alice",
+        "msrp-pass",
+        vec![Uri::parse(&authority).unwrap()],
+        me.clone(),
+    );
+    let route = tokio::time::timeout(LIMIT, endpoint.connect_relay(addr, Some(&tls), cfg))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(route.use_path.len(), 1);
+    assert!(
+        route.use_path[0].as_str().starts_with("msrps://127.0.0.1:"),
+        "{:?}",
+        route.use_path
+    );
+    assert_eq!(route.sdp_path.last(), Some(&me));
+}
