@@ -26,8 +26,12 @@
 //! none (R4976-067); each TLS connection is one task that owns the
 //! [`TlsConnection`] (socket ⇄ TLS ⇄ relay), with the same back-pressure.
 //!
-//! Not yet: relay-to-relay TLS (mutual, R4976-065): connections the relay opens toward
-//! a next hop are plain TCP.
+//! Toward an `msrps` next hop the relay dials TLS, checking the peer by name, when
+//! [`RelayServer::with_tls_dial`] gave it trust roots (and presents its own certificate
+//! if given one); without them it refuses such a hop rather than fall back to plain TCP.
+//!
+//! Not yet: requesting and checking client certificates of peer relays (mutual TLS on
+//! the listener, R4976-022/-065); a previous-hop relay is treated like a client.
 
 use std::collections::HashMap;
 use std::io;
@@ -37,7 +41,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use msrp_proto::engine::ConnectionId;
 use msrp_proto::relay::server::{ConfigError, CredentialStore, Event, Relay, RelayConfig};
-use msrp_proto::tls::{TlsConnection, TlsServerConfig};
+use msrp_proto::tls::{
+    LocalCertificate, TlsClientConfig, TlsConnection, TlsServerConfig, TrustRoots, WallClock,
+};
+use msrp_proto::uri::Scheme;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -53,7 +60,7 @@ const READ: usize = 64 * 1024;
 enum Io {
     Accepted(TcpStream),
     AcceptedTls(TcpStream),
-    Dialled(ConnectionId, io::Result<TcpStream>),
+    Dialled(ConnectionId, io::Result<TcpStream>, Option<Box<TlsConnection>>),
     Read(ConnectionId, Bytes),
     Eof(ConnectionId),
     Written,
@@ -76,6 +83,24 @@ pub struct RelayServer {
     listener: TcpListener,
     local: SocketAddr,
     tls: Option<(TcpListener, Arc<TlsServerConfig>)>,
+    dial: Option<TlsDial>,
+}
+
+/// How the relay opens TLS toward `msrps` next hops.
+struct TlsDial {
+    roots: TrustRoots,
+    clock: Arc<dyn WallClock>,
+    certificate: Option<LocalCertificate>,
+}
+
+impl TlsDial {
+    fn client(&self, host: &str) -> Result<TlsConnection, msrp_proto::tls::ConfigError> {
+        let mut cfg = TlsClientConfig::by_name(host, self.roots.clone(), self.clock.clone())?;
+        if let Some(c) = &self.certificate {
+            cfg = cfg.with_client_certificate(c.clone());
+        }
+        TlsConnection::client(&cfg)
+    }
 }
 
 impl RelayServer {
@@ -109,7 +134,26 @@ impl RelayServer {
             listener,
             local,
             tls: None,
+            dial: None,
         })
+    }
+
+    /// Dials `msrps` next hops over TLS, checking them by name against `roots` at
+    /// `clock`'s time and presenting `certificate` if given (R4976-065 wants relays to
+    /// authenticate each other).
+    #[must_use]
+    pub fn with_tls_dial(
+        mut self,
+        roots: TrustRoots,
+        clock: Arc<dyn WallClock>,
+        certificate: Option<LocalCertificate>,
+    ) -> Self {
+        self.dial = Some(TlsDial {
+            roots,
+            clock,
+            certificate,
+        });
+        self
     }
 
     /// Also accepts TLS (`msrps`) connections on `listener`, presenting `config`'s
@@ -133,6 +177,7 @@ impl RelayServer {
             mut relay,
             listener,
             tls,
+            dial,
             ..
         } = self;
         let (io_tx, mut io_rx) = mpsc::channel::<Io>(1024);
@@ -146,7 +191,7 @@ impl RelayServer {
         };
         let mut conns: HashMap<ConnectionId, ConnIo> = HashMap::new();
         loop {
-            settle(&mut relay, &mut conns, &io_tx);
+            settle(&mut relay, &mut conns, &io_tx, dial.as_ref());
             let deadline = relay.poll_timeout();
             let io = tokio::select! {
                 io = io_rx.recv() => io,
@@ -174,13 +219,17 @@ impl RelayServer {
                         Err(e) => tracing::warn!("relay TLS: {e}"),
                     }
                 }
-                Io::Dialled(c, Ok(s)) => {
+                Io::Dialled(c, Ok(s), tls) => {
                     let _ = s.set_nodelay(true);
                     if relay.handle_connected(c, t).is_ok() {
-                        conns.insert(c, start(c, s, &io_tx));
+                        let io = match tls {
+                            Some(tls) => start_tls(c, s, *tls, &io_tx),
+                            None => start(c, s, &io_tx),
+                        };
+                        conns.insert(c, io);
                     }
                 }
-                Io::Dialled(c, Err(e)) => {
+                Io::Dialled(c, Err(e), _) => {
                     tracing::info!(?c, "relay: next hop unreachable: {e}");
                     let _ = relay.handle_connect_failed(c, t);
                 }
@@ -230,7 +279,12 @@ async fn sleep_until(deadline: Option<std::time::Instant>) {
 
 /// Feeds pending input, moves output to the writers and acts on the relay's events, until
 /// nothing moves.
-fn settle(relay: &mut Relay, conns: &mut HashMap<ConnectionId, ConnIo>, io_tx: &mpsc::Sender<Io>) {
+fn settle(
+    relay: &mut Relay,
+    conns: &mut HashMap<ConnectionId, ConnIo>,
+    io_tx: &mpsc::Sender<Io>,
+    dial: Option<&TlsDial>,
+) {
     loop {
         let t = now();
         let mut moved = false;
@@ -264,9 +318,26 @@ fn settle(relay: &mut Relay, conns: &mut HashMap<ConnectionId, ConnIo>, io_tx: &
                     let tx = io_tx.clone();
                     let u = target.as_ref();
                     let addr = format!("{}:{}", u.host_str(), u.port().unwrap_or(2855));
+                    // msrps is TLS or nothing: never a silent downgrade to plain TCP.
+                    let tls = match (u.scheme() == Scheme::Msrps, dial) {
+                        (false, _) => None,
+                        (true, Some(d)) => match d.client(u.host_str()) {
+                            Ok(c) => Some(Box::new(c)),
+                            Err(e) => {
+                                tracing::warn!(?conn, "relay: TLS toward {addr}: {e}");
+                                let _ = relay.handle_connect_failed(conn, now());
+                                continue;
+                            }
+                        },
+                        (true, None) => {
+                            tracing::warn!(?conn, "relay: {addr} needs TLS; no with_tls_dial");
+                            let _ = relay.handle_connect_failed(conn, now());
+                            continue;
+                        }
+                    };
                     tokio::spawn(async move {
                         let r = TcpStream::connect(addr).await;
-                        let _ = tx.send(Io::Dialled(conn, r)).await;
+                        let _ = tx.send(Io::Dialled(conn, r, tls)).await;
                     });
                 }
                 Event::Closed { conn, reason } => {

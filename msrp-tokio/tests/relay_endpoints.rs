@@ -53,19 +53,19 @@ async fn receive(s: &mut Session) -> Vec<u8> {
     }
 }
 
-/// A relay user: (username, password).
-type User<'a> = (&'a str, &'a str);
+/// Where one side authenticates: the relay's address, TLS (if any), authority URI and
+/// the (username, password) there.
+#[derive(Clone, Copy)]
+struct At<'a> {
+    addr: SocketAddr,
+    tls: Option<&'a TlsClientConfig>,
+    authority: &'a str,
+    user: (&'a str, &'a str),
+}
 
-/// Alice offers, Bob answers; `bob_user: None` means Bob uses no relay; `max_chunk`
-/// caps chunk bodies for relays with a frame limit.
-async fn exchange(
-    relay: SocketAddr,
-    tls: Option<&TlsClientConfig>,
-    authority: &str,
-    alice_user: User<'_>,
-    bob_user: Option<User<'_>>,
-    max_chunk: Option<usize>,
-) {
+/// Alice offers, Bob answers; `bob: None` means Bob uses no relay; `max_chunk` caps chunk
+/// bodies for relays with a frame limit.
+async fn exchange(alice_at: At<'_>, bob_at: Option<At<'_>>, max_chunk: Option<usize>) {
     let endpoint = || {
         let mut engine = EngineConfig::default();
         engine.max_chunk_body = max_chunk;
@@ -74,13 +74,15 @@ async fn exchange(
     let (alice, bob) = (endpoint(), endpoint());
     let own = |_| msrp_tokio::session_uri(false, "127.0.0.1", 9).unwrap();
     let (ua, ub): (Uri, Uri) = (own(()), own(()));
-    let auth = |(user, pw): User<'_>, me: &Uri| {
-        let mut cfg = AuthConfig::new(user, pw, vec![Uri::parse(authority).unwrap()], me.clone());
+    let auth = |at: At<'_>, me: &Uri| {
+        let (user, pw) = at.user;
+        let relay = Uri::parse(at.authority).unwrap();
+        let mut cfg = AuthConfig::new(user, pw, vec![relay], me.clone());
         cfg.allow_plain_tcp = true; // loopback relay; production AUTH is TLS-only (R4976-051)
         cfg
     };
     let ra = alice
-        .connect_relay(relay, tls, auth(alice_user, &ua))
+        .connect_relay(alice_at.addr, alice_at.tls, auth(alice_at, &ua))
         .await
         .unwrap();
     assert_eq!(ra.sdp_path.last(), Some(&ua));
@@ -93,8 +95,11 @@ async fn exchange(
         c.accept_types
             .push(msrp_sdp::FormatEntry::parse("application/octet-stream").unwrap());
     }
-    if let Some(u) = bob_user {
-        let rb = bob.connect_relay(relay, tls, auth(u, &ub)).await.unwrap();
+    if let Some(at) = bob_at {
+        let rb = bob
+            .connect_relay(at.addr, at.tls, auth(at, &ub))
+            .await
+            .unwrap();
         lb.use_path = rb.use_path;
     }
     let offer = create_offer(&la, &origin()).unwrap();
@@ -167,14 +172,13 @@ async fn r4976_006_r4976_011_r4976_014_r4976_015_endpoints_negotiate_through_our
             .unwrap()
             .run(),
     );
-    let run = exchange(
+    let at = |user| At {
         addr,
-        None,
-        &authority,
-        ("alice", "pw-a"),
-        Some(("bob", "pw-b")),
-        None,
-    );
+        tls: None,
+        authority: &authority,
+        user,
+    };
+    let run = exchange(at(("alice", "pw-a")), Some(at(("bob", "pw-b"))), None);
     tokio::time::timeout(LIMIT, run).await.unwrap();
 }
 
@@ -188,14 +192,13 @@ async fn r4976_011_endpoints_negotiate_through_kamailio() {
     };
     let addr: SocketAddr = addr.parse().unwrap();
     let authority = format!("msrp://{addr};tcp");
-    let run = exchange(
+    let alice = At {
         addr,
-        None,
-        &authority,
-        ("alice", "msrp-pass"),
-        None,
-        Some(8 * 1024),
-    );
+        tls: None,
+        authority: &authority,
+        user: ("alice", "msrp-pass"),
+    };
+    let run = exchange(alice, None, Some(8 * 1024));
     tokio::time::timeout(LIMIT, run).await.unwrap();
 }
 
@@ -236,14 +239,13 @@ async fn r4976_012_r4976_051_r4976_065_r4976_066_endpoints_authenticate_to_our_r
     tokio::spawn(server.run());
     let client =
         TlsClientConfig::by_name("relay.test", roots, std::sync::Arc::new(SystemClock)).unwrap();
-    let run = exchange(
+    let at = |user| At {
         addr,
-        Some(&client),
-        &authority,
-        ("alice", "pw-a"),
-        Some(("bob", "pw-b")),
-        None,
-    );
+        tls: Some(&client),
+        authority: &authority,
+        user,
+    };
+    let run = exchange(at(("alice", "pw-a")), Some(at(("bob", "pw-b"))), None);
     tokio::time::timeout(LIMIT, run).await.unwrap();
 }
 
@@ -287,4 +289,56 @@ async fn r4976_051_auth_to_kamailio_over_tls() {
         route.use_path
     );
     assert_eq!(route.sdp_path.last(), Some(&me));
+}
+
+/// A relay with users alice and bob, plain TCP on `plain`; returns the server to run.
+fn relay_server(plain: TcpListener, authority: &str) -> RelayServer {
+    let mut cfg = RelayConfig::new(Uri::parse(authority).unwrap());
+    cfg.realm = "relay.test".into();
+    let mut creds = MemoryCredentials::new();
+    creds.insert_password("relay.test", "alice", "pw-a");
+    creds.insert_password("relay.test", "bob", "pw-b");
+    RelayServer::with_listener(plain, cfg, creds).unwrap()
+}
+
+/// R4976-065: Alice AUTHs at relay A (plain TCP), Bob at relay B, which only
+/// takes TLS (`msrps`); relay A dials B's `msrps` URI over TLS, checking B by name, and
+/// the session runs Alice → A → B → Bob and back.
+#[tokio::test]
+async fn r4976_065_a_relay_dials_an_msrps_next_hop_over_tls() {
+    let cert_b = LocalCertificate::generate_self_signed(&["127.0.0.1"]).unwrap();
+    let mut roots = TrustRoots::new();
+    roots.add_der(cert_b.certificate_der()).unwrap();
+    let clock: std::sync::Arc<dyn WallClock> = std::sync::Arc::new(SystemClock);
+
+    let b_plain = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let b_tls = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let b_addr = b_tls.local_addr().unwrap();
+    let b_auth = format!("msrps://127.0.0.1:{};tcp", b_addr.port());
+    let b =
+        relay_server(b_plain, &b_auth).with_tls_listener(b_tls, TlsServerConfig::by_name(cert_b));
+    tokio::spawn(b.run());
+
+    let a_plain = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let a_addr = a_plain.local_addr().unwrap();
+    let a_auth = format!("msrp://127.0.0.1:{};tcp", a_addr.port());
+    let a = relay_server(a_plain, &a_auth).with_tls_dial(roots.clone(), clock.clone(), None);
+    tokio::spawn(a.run());
+
+    let to_b = TlsClientConfig::by_name("127.0.0.1", roots, clock).unwrap();
+    let alice = At {
+        addr: a_addr,
+        tls: None,
+        authority: &a_auth,
+        user: ("alice", "pw-a"),
+    };
+    let bob = At {
+        addr: b_addr,
+        tls: Some(&to_b),
+        authority: &b_auth,
+        user: ("bob", "pw-b"),
+    };
+    tokio::time::timeout(LIMIT, exchange(alice, Some(bob), None))
+        .await
+        .unwrap();
 }
