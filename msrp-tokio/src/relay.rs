@@ -38,7 +38,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use msrp_proto::engine::ConnectionId;
 use msrp_proto::relay::server::{ConfigError, CredentialStore, Event, Relay, RelayConfig};
 use msrp_proto::tls::{
@@ -60,7 +60,11 @@ const READ: usize = 64 * 1024;
 enum Io {
     Accepted(TcpStream),
     AcceptedTls(TcpStream),
-    Dialled(ConnectionId, io::Result<TcpStream>, Option<Box<TlsConnection>>),
+    Dialled(
+        ConnectionId,
+        io::Result<TcpStream>,
+        Option<Box<TlsConnection>>,
+    ),
     Read(ConnectionId, Bytes),
     Eof(ConnectionId),
     Written,
@@ -360,7 +364,7 @@ fn settle(
 
 /// Starts the reader and writer tasks of a connection.
 fn start(c: ConnectionId, s: TcpStream, io_tx: &mpsc::Sender<Io>) -> ConnIo {
-    let (mut rd, mut wr) = s.into_split();
+    let (rd, mut wr) = s.into_split();
     let (out_tx, mut out_rx) = mpsc::channel::<Bytes>(PIPE);
     let tx = io_tx.clone();
     tokio::spawn(async move {
@@ -378,25 +382,34 @@ fn start(c: ConnectionId, s: TcpStream, io_tx: &mpsc::Sender<Io>) -> ConnIo {
     let credit = Arc::new(tokio::sync::Semaphore::new(1));
     let permits = credit.clone();
     let reader = tokio::spawn(async move {
-        let mut buf = vec![0u8; READ];
         loop {
             match permits.acquire().await {
                 Ok(p) => p.forget(),
                 Err(_) => return,
             }
-            match rd.read(&mut buf).await {
-                Ok(0) | Err(_) => {
-                    let _ = tx.send(Io::Eof(c)).await;
-                    return;
+            // The buffer exists only while bytes are there: an idle connection holds
+            // none, and what was read goes to the relay task without another copy.
+            let read = loop {
+                if rd.readable().await.is_err() {
+                    break Err(());
                 }
-                Ok(n) => {
-                    if tx
-                        .send(Io::Read(c, Bytes::copy_from_slice(&buf[..n])))
-                        .await
-                        .is_err()
-                    {
+                let mut buf = BytesMut::with_capacity(READ);
+                match rd.try_read_buf(&mut buf) {
+                    Ok(0) => break Err(()),
+                    Ok(_) => break Ok(buf.freeze()),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(_) => break Err(()),
+                }
+            };
+            match read {
+                Ok(bytes) => {
+                    if tx.send(Io::Read(c, bytes)).await.is_err() {
                         return;
                     }
+                }
+                Err(()) => {
+                    let _ = tx.send(Io::Eof(c)).await;
+                    return;
                 }
             }
         }

@@ -319,7 +319,13 @@ pub struct Relay {
     timers: BTreeMap<(Instant, u64), Timer>,
     timer_seq: u64,
     events: VecDeque<Event>,
+    /// Input buffers of connections that had nothing left to decode, for the next
+    /// connection that reads: an idle connection holds none.
+    spare_in: Vec<Box<[u8]>>,
 }
+
+/// Input buffers kept for reuse across connections.
+const SPARE_BUFFERS: usize = 4;
 
 impl core::fmt::Debug for Relay {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -371,6 +377,7 @@ impl Relay {
             timers: BTreeMap::new(),
             timer_seq: 0,
             events: VecDeque::new(),
+            spare_in: Vec::new(),
             cfg: config,
         })
     }
@@ -391,8 +398,9 @@ impl Relay {
             epoch: self.next_epoch,
             state,
             key,
-            in_buf: vec![0; cfg.recv_buffer.max(cfg.wire.max_header_bytes + 1024)]
-                .into_boxed_slice(),
+            // Allocated by the first `recv_buf`, given back when drained (see
+            // `process_input`).
+            in_buf: Box::default(),
             in_start: 0,
             in_end: 0,
             decoder: Decoder::new(cfg.wire),
@@ -466,7 +474,9 @@ impl Relay {
     #[must_use]
     pub fn wants_read(&self, conn: ConnectionId) -> bool {
         self.conn(conn.0).is_some_and(|c| {
-            c.state == ConnState::Open && !c.paused && (c.in_start > 0 || c.in_end < c.in_buf.len())
+            c.state == ConnState::Open
+                && !c.paused
+                && (c.in_buf.is_empty() || c.in_start > 0 || c.in_end < c.in_buf.len())
         })
     }
 
@@ -490,7 +500,21 @@ impl Relay {
     /// [`handle_read`](Self::handle_read). Empty while back-pressure pauses the
     /// connection (see [`wants_read`](Self::wants_read)).
     pub fn recv_buf(&mut self, conn: ConnectionId) -> Result<&mut [u8], Error> {
-        let c = self.conn_mut(conn.0)?;
+        let size = self
+            .cfg
+            .recv_buffer
+            .max(self.cfg.wire.max_header_bytes + 1024);
+        let spare = &mut self.spare_in;
+        let c = self
+            .conns
+            .get_mut(conn.0 as usize)
+            .and_then(Option::as_mut)
+            .ok_or(Error::UnknownConnection)?;
+        if c.in_buf.is_empty() && !c.paused && c.state == ConnState::Open {
+            c.in_buf = spare
+                .pop()
+                .unwrap_or_else(|| vec![0; size].into_boxed_slice());
+        }
         if c.in_start > 0 {
             c.in_buf.copy_within(c.in_start..c.in_end, 0);
             c.in_end -= c.in_start;
@@ -985,13 +1009,18 @@ impl Relay {
             .and_then(Option::as_mut)
             .filter(|x| x.epoch == epoch)
         {
-            conn.in_buf = buf;
             conn.decoder = decoder;
             conn.in_start = start;
             conn.paused = paused;
             if start == end {
                 conn.in_start = 0;
                 conn.in_end = 0;
+                // Nothing left to decode: the buffer goes back until the next read.
+                if !buf.is_empty() && self.spare_in.len() < SPARE_BUFFERS {
+                    self.spare_in.push(buf);
+                }
+            } else {
+                conn.in_buf = buf;
             }
         }
     }
