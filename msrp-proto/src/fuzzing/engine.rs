@@ -94,6 +94,9 @@ struct Sent {
     content: Vec<u8>,
     /// Whether an outcome is promised once time has run out.
     promised: bool,
+    /// It asked for a success REPORT: its only positive outcome is that REPORT, for
+    /// which the sender waits until the session ends (R4975-094).
+    wants_report: bool,
     /// Pulled: (bytes given so far, largest write, total known).
     pull: Option<(usize, usize)>,
     /// Aborted, or its session closed by the sender: no outcome may follow.
@@ -515,6 +518,7 @@ impl Sim {
                 from: s,
                 content,
                 promised: fr == FailureReport::Yes || sr == SuccessReport::No,
+                wants_report: sr == SuccessReport::Yes,
                 pull: pulled.then_some((0, dribble)),
                 silenced: side.closed_sessions.contains(&session),
                 rejected: false,
@@ -636,7 +640,11 @@ impl Sim {
         self.check_memory();
         for id in &self.order {
             let m = &self.sent[id];
-            if m.promised && !m.silenced {
+            // Garbage can corrupt a `Success-Report: yes` header on its way (found by this
+            // target: `yes` + 0xFF bytes), so the peer never reports and the sender keeps
+            // waiting, as R4975-094 lets it, until the session ends.
+            let report_lost = self.tainted && m.wants_report;
+            if m.promised && !m.silenced && !report_lost {
                 assert!(
                     m.delivered || m.sent || m.failed,
                     "{id:?} ({} bytes, pulled {:?}) has no outcome after time ran out",
@@ -706,6 +714,26 @@ mod tests {
             0, 1, 0, 1, 0, 0, 0, 100, 0, 0, 1, 129, 25, 1, 16, 39, 38, 3, 45, 45, 45, 5, 0, 0, 0,
             0, 0, 0, 0, 0, 0, 0, 0, 0, 11, 7, 12, 77, 83, 82, 80, 32, 126, 3, 3, 2, 2, 2, 0, 3, 3,
             3, 3, 2, 2, 3, 2, 2, 129, 39, 1, 16, 39, 3, 45, 45, 1, 45, 5, 1,
+        ]);
+    }
+
+    /// Found by the `engine` target (1-hour run): 0xFF garbage landed right after
+    /// `Success-Report: yes` in a SEND's head; the peer answered 200 but, reading no valid
+    /// `yes`, sent no REPORT, and the sender waits for it until the session ends
+    /// (R4975-094). Only the harness's expectation was wrong.
+    #[test]
+    fn fuzz_r4975_094_a_corrupted_success_report_request_leaves_the_message_waiting() {
+        engine(&[
+            1, 7, 3, 3, 3, 3, 2, 2, 3, 2, 2, 1, 1, 1, 1, 0, 2, 4, 3, 3, 3, 3, 2, 2, 3, 2, 2, 1, 1,
+            1, 1, 0, 1, 0, 0, 0, 45, 45, 45, 5, 0, 11, 1, 255, 16, 0, 200, 2, 3, 131, 4, 2, 3, 131,
+            4, 2, 3, 131, 4, 2, 3, 131, 4, 2, 3, 131, 4, 2, 3, 131, 1, 7, 3, 3, 3, 3, 2, 2, 1, 2,
+            2, 1, 1, 1, 1, 0, 2, 4, 3, 3, 3, 3, 2, 2, 1, 2, 2, 1, 1, 1, 1, 1, 0, 0, 0, 0, 100, 0,
+            0, 14, 51, 59, 2, 16, 39, 3, 45, 45, 45, 5, 0, 11, 7, 12, 77, 83, 82, 80, 32, 83, 32,
+            120, 69, 78, 68, 13, 10, 2, 6, 130, 6, 10, 0, 6, 3, 4, 2, 3, 131, 4, 2, 3, 131, 4, 2,
+            3, 131, 4, 2, 5, 0, 11, 1, 255, 16, 0, 200, 2, 3, 131, 4, 2, 3, 131, 4, 2, 3, 131, 4,
+            7, 3, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+            255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+            255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 3, 3, 3, 2, 9,
         ]);
     }
 
