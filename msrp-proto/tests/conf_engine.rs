@@ -470,7 +470,7 @@ fn r4975_035_a_resent_message_keeps_its_message_id() {
 #[test]
 fn r4975_101_byte_range_on_every_chunk_and_none_means_whole() {
     let mut cfg = sim::config(63);
-    cfg.max_chunk_body = Some(100);
+    cfg.max_send_chunk_body = Some(100);
     let (mut r, s) = alice(cfg);
     r.side
         .ep

@@ -60,7 +60,7 @@ fn r4975_222_r4975_223_wrapping_happens_before_chunking() {
         .build("text/plain", &[b'z'; 300])
         .unwrap();
     let mut cfg = sim::config(70);
-    cfg.max_chunk_body = Some(64);
+    cfg.max_send_chunk_body = Some(64);
     let (mut sim, sa, _) = Sim::pair(70, cfg, Config::default());
     let id = sim
         .a

@@ -856,14 +856,14 @@ fn r4975_112_bidirectional_tiny_chunks_make_progress() {
     assert!(chunks < 6 * 40, "{chunks} chunks written by Alice");
 }
 
-/// `Config::max_chunk_body`: every SEND chunk carries at most that many body bytes even
+/// `Config::max_send_chunk_body`: every SEND chunk carries at most that many body bytes even
 /// with nothing else waiting (a next hop with a frame limit, such as Kamailio's relay),
 /// and messages of exactly a multiple of it, of unknown length, and whole ones still
 /// arrive intact (R4975-107 Byte-Ranges stay right across the cuts).
 #[test]
-fn r4975_107_max_chunk_body_caps_every_chunk() {
+fn r4975_107_max_send_chunk_body_caps_every_chunk() {
     let mut cfg = sim::config(40);
-    cfg.max_chunk_body = Some(1000);
+    cfg.max_send_chunk_body = Some(1000);
     let (mut sim, sa, _) = Sim::pair(40, cfg, sim::config(41));
     let whole = body(2500, 4);
     let exact = body(2000, 5);

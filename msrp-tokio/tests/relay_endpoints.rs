@@ -68,7 +68,7 @@ struct At<'a> {
 async fn exchange(alice_at: At<'_>, bob_at: Option<At<'_>>, max_chunk: Option<usize>) {
     let endpoint = || {
         let mut engine = EngineConfig::default();
-        engine.max_chunk_body = max_chunk;
+        engine.max_send_chunk_body = max_chunk;
         Endpoint::new(EndpointConfig::default().with_engine(engine))
     };
     let (alice, bob) = (endpoint(), endpoint());

@@ -21,8 +21,9 @@ pub struct Config {
     /// A hard cap on body bytes per SEND chunk, whether or not anything else waits:
     /// for next hops that refuse large frames (Kamailio's msrp relay takes frames of at
     /// most 11238 bytes, so about 10 KiB of body). `None` (default): chunks end only for
-    /// the reasons above and at the end of the body.
-    pub max_chunk_body: Option<usize>,
+    /// the reasons above and at the end of the body. (The receive-side limit is
+    /// [`Limits::max_chunk_body`](crate::wire::Limits::max_chunk_body).)
+    pub max_send_chunk_body: Option<usize>,
     /// Size of the per-connection input buffer that [`Endpoint::recv_buf`](super::Endpoint::recv_buf)
     /// exposes. Default 64 KiB; must exceed `wire.max_header_bytes`.
     pub recv_buffer: usize,
@@ -70,7 +71,7 @@ impl Default for Config {
             limits: EngineLimits::default(),
             wire: Limits::default(),
             chunk_size: 64 * 1024,
-            max_chunk_body: None,
+            max_send_chunk_body: None,
             recv_buffer: 64 * 1024,
             send_buffer: 64 * 1024,
             transaction_timeout: Duration::from_secs(30),

@@ -140,7 +140,7 @@ impl Endpoint {
                 } else {
                     usize::MAX
                 };
-                let cap = self.cfg.max_chunk_body.map_or(usize::MAX, |l| {
+                let cap = self.cfg.max_send_chunk_body.map_or(usize::MAX, |l| {
                     (l.max(1) as u64).saturating_sub(open.written) as usize
                 });
                 let n = avail.len().min(room).min(budget.max(1)).min(cap.max(1));
@@ -178,7 +178,7 @@ impl Endpoint {
                 }
                 if self
                     .cfg
-                    .max_chunk_body
+                    .max_send_chunk_body
                     .is_some_and(|l| written >= l.max(1) as u64)
                 {
                     // The hard cap: end here whatever else waits; the rest follows in
@@ -284,7 +284,7 @@ impl Endpoint {
         let exact = exact
             && m.total == Some(m.sent + rest.len() as u64)
             && rest.len() as u64 <= NON_INTERRUPTIBLE_MAX
-            && self.cfg.max_chunk_body.is_none_or(|l| rest.len() <= l)
+            && self.cfg.max_send_chunk_body.is_none_or(|l| rest.len() <= l)
             && rest.len() + MIN_ROOM < room;
         let tid = if exact {
             TransactionId::generate_avoiding(&mut *self.rng, rest)
