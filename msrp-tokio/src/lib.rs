@@ -19,32 +19,59 @@
 //!
 //! ## Example
 //!
-//! ```no_run
-//! use msrp_sdp::{LocalConfig, OfferOutcome, Resolutions, apply_answer_sdp, create_offer};
-//! use msrp_tokio::{Endpoint, EndpointConfig, SessionEvent};
-//! # async fn run(answer_from_peer: msrp_sdp::SessionDescription, origin: msrp_sdp::Origin)
-//! #     -> Result<(), Box<dyn std::error::Error>> {
-//! let endpoint = Endpoint::new(EndpointConfig::default());
-//! let addr = endpoint.listen("127.0.0.1:0".parse()?).await?;
-//! let own = msrp_tokio::session_uri(false, &addr.ip().to_string(), addr.port())?;
-//! let cfg = LocalConfig::new(own);
-//! let offer = create_offer(&cfg, &origin).map_err(|e| format!("{e:?}"))?;
-//! // … send `offer` to the peer, get its answer …
-//! let outcome = apply_answer_sdp(&cfg, &offer, &answer_from_peer, &Resolutions::new())
-//!     .map_err(|e| format!("{e:?}"))?;
-//! let OfferOutcome::Established(negotiated) = outcome else {
-//!     return Err("no session".into());
+//! Alice and Bob on loopback, negotiating by SDP offer/answer as two SIP user agents would
+//! (here the SDP just passes between two variables):
+//!
+//! ```
+//! use msrp_sdp::{
+//!     Address, AnswerOutcome, LocalConfig, OfferOutcome, Origin, Resolutions, apply_answer_sdp,
+//!     create_answer, create_offer,
 //! };
-//! let mut session = endpoint.open_session(&negotiated).await?;
-//! let sent = session.send("text/plain", "hello")?;
-//! while let Some(ev) = session.next_event().await {
-//!     match ev {
-//!         SessionEvent::Data { bytes, .. } => println!("{}", String::from_utf8_lossy(&bytes)),
-//!         SessionEvent::Delivered { message, .. } if message == sent.id() => break,
-//!         _ => {}
+//! use msrp_tokio::{Endpoint, EndpointConfig, Outcome, SessionEvent, session_uri};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+//! rt.block_on(async {
+//!     let origin = Origin {
+//!         username: "-".into(),
+//!         session_id: 1,
+//!         version: 1,
+//!         address: Address::Name("127.0.0.1".into()),
+//!     };
+//!     let (alice, bob) = (
+//!         Endpoint::new(EndpointConfig::default()),
+//!         Endpoint::new(EndpointConfig::default()),
+//!     );
+//!     // Alice listens and offers; Bob is not reachable, so he answers `active` and dials.
+//!     let addr = alice.listen("127.0.0.1:0".parse()?).await?;
+//!     let a = LocalConfig::new(session_uri(false, "127.0.0.1", addr.port())?);
+//!     let mut b = LocalConfig::new(session_uri(false, "127.0.0.1", 9)?);
+//!     b.reachable = false;
+//!     let offer = create_offer(&a, &origin).map_err(|e| format!("{e:?}"))?;
+//!     let answer = create_answer(&offer, &b, &Resolutions::new(), &origin)?;
+//!     let AnswerOutcome::Accept { session: for_bob, .. } = answer.outcome else {
+//!         return Err("Bob rejected the offer".into());
+//!     };
+//!     let OfferOutcome::Established(for_alice) =
+//!         apply_answer_sdp(&a, &offer, &answer.sdp, &Resolutions::new())?
+//!     else {
+//!         return Err("no session".into());
+//!     };
+//!     let mut alice_s = alice.open_session(&for_alice).await?;
+//!     let bob_s = bob.open_session(&for_bob).await?;
+//!
+//!     let sent = bob_s.send("text/plain", "Hello Alice")?;
+//!     while let Some(ev) = alice_s.next_event().await {
+//!         if let SessionEvent::Data { bytes, .. } = ev {
+//!             println!("Alice got: {}", String::from_utf8_lossy(&bytes));
+//!             break;
+//!         }
 //!     }
-//! }
-//! # Ok(()) }
+//!     // The 200 (Failure-Report: yes) confirms it.
+//!     assert!(matches!(sent.outcome().await, Outcome::Delivered { .. }));
+//!     Ok(())
+//! })
+//! # }
 //! ```
 
 pub mod relay;
