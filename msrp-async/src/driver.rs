@@ -137,7 +137,10 @@ fn read_once<R: Runtime>(
                 Ok(n) => {
                     let _ = g.engine.handle_read(conn, now, n);
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                // Readiness was stale: the buffer taken for the read goes back.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let _ = g.engine.release_recv_buf(conn);
+                }
                 Err(e) => g.fail_connection(conn, SessionFailure::Io(e.kind())),
             }
         }
@@ -156,7 +159,7 @@ fn read_once<R: Runtime>(
                     eof = tls_events(&mut g, conn, t);
                 }
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => t.conn.release_buffers(),
             Err(e) => g.fail_connection(conn, SessionFailure::Io(e.kind())),
         },
     }

@@ -1111,6 +1111,19 @@ impl Endpoint {
     // -----------------------------------------------------------------------------------
     // Input
 
+    /// The transport had nothing to read after all (`WouldBlock` on a read into
+    /// [`recv_buf`](Self::recv_buf)): gives the input buffer back if it holds nothing, so
+    /// an idle connection keeps none. A mutation (earlier [`BodyRef`]s become invalid).
+    ///
+    /// # Errors
+    /// An unknown connection.
+    pub fn release_recv_buf(&mut self, conn: ConnectionId) -> Result<(), Error> {
+        self.conn_mut(conn)?;
+        self.bump();
+        self.park_input(conn.0);
+        Ok(())
+    }
+
     /// The free part of a connection's input buffer: read socket bytes into it, then call
     /// [`handle_read`](Self::handle_read). Compacts the buffer first (this is a
     /// mutation: earlier [`BodyRef`]s become invalid). Empty when the buffer is full

@@ -231,6 +231,13 @@ impl TlsConnection {
         r
     }
 
+    /// Gives back the buffers that hold nothing: call it when a read into
+    /// [`recv_buf`](Self::recv_buf) found the transport empty after all (`WouldBlock`),
+    /// so an idle connection keeps no buffer.
+    pub fn release_buffers(&mut self) {
+        self.bufs.release_empty();
+    }
+
     /// Whether [`recv_buf`](Self::recv_buf) would offer room, without allocating a
     /// buffer (a connection with little traffic gives its buffers back between reads):
     /// ask this before waiting for the transport to become readable.
