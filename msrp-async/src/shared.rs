@@ -543,32 +543,30 @@ impl Inner {
             .conns
             .get(&connection)
             .and_then(|r| r.peer_certificate.as_deref());
-        if let (Some(der), Some(route)) = (peer, self.sessions.get(&session))
-            && route.tls
-        {
-            let ok = FingerprintSet::new(&route.fingerprints).is_ok_and(|s| s.verify(der).is_ok());
-            if !ok {
-                tracing::warn!(
-                    ?session,
-                    "TLS peer certificate does not match this session's SDP fingerprints"
-                );
-                let presented = Fingerprint::of_der(HashAlgorithm::Sha256, der);
-                self.emit(
-                    session,
-                    SessionEvent::SessionFailed(SessionFailure::Tls(
-                        TlsError::FingerprintMismatch { presented },
-                    )),
-                );
-                self.sessions.remove(&session);
-                let _ = self.engine.close_session(session);
-                self.fail_connection(
-                    connection,
-                    SessionFailure::Msrp(SessionError::ConnectionLost(
-                        ConnectionError::LocallyClosed,
-                    )),
-                );
-                return;
+        let wants_tls = self.sessions.get(&session).is_some_and(|r| r.tls);
+        let refused = match (peer, self.sessions.get(&session)) {
+            (Some(der), Some(route)) if route.tls => {
+                let ok =
+                    FingerprintSet::new(&route.fingerprints).is_ok_and(|s| s.verify(der).is_ok());
+                (!ok).then(|| TlsError::FingerprintMismatch {
+                    presented: Fingerprint::of_der(HashAlgorithm::Sha256, der),
+                })
             }
+            // An msrps session over a connection without TLS (R4975-045): whoever knows
+            // the session URI must not get in over plain TCP.
+            (None, _) if wants_tls => Some(TlsError::NoCertificate),
+            _ => None,
+        };
+        if let Some(e) = refused {
+            tracing::warn!(?session, "refusing the connection for this session: {e}");
+            self.emit(session, SessionEvent::SessionFailed(SessionFailure::Tls(e)));
+            self.sessions.remove(&session);
+            let _ = self.engine.close_session(session);
+            self.fail_connection(
+                connection,
+                SessionFailure::Msrp(SessionError::ConnectionLost(ConnectionError::LocallyClosed)),
+            );
+            return;
         }
         let peer_fingerprint = peer.map(|der| Fingerprint::of_der(HashAlgorithm::Sha256, der));
         self.emit(session, SessionEvent::Bound { peer_fingerprint });

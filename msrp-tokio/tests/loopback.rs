@@ -276,3 +276,41 @@ async fn r4975_189_a_type_the_peer_did_not_list_is_never_sent() {
         ("text/plain".into(), b"after".to_vec())
     );
 }
+
+/// R4975-045: an `msrps` session is only ever bound to a TLS connection. A peer that
+/// knows the session URI and sends the binding SEND over a plain TCP listener is refused
+/// and the session fails, instead of carrying its traffic unprotected.
+#[tokio::test]
+async fn r4975_045_an_msrps_session_never_binds_a_plain_tcp_connection() {
+    let (alice, mallory) = (endpoint(true), endpoint(false));
+    // Alice mistakenly also listens on plain TCP; her session is msrps.
+    let addr = alice.listen("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let alice_uri = session_uri(true, "127.0.0.1", addr.port()).unwrap();
+    let mallory_uri = session_uri(false, "127.0.0.1", 9).unwrap();
+    let some_fp = alice
+        .certificate()
+        .unwrap()
+        .fingerprint(msrp_proto::tls::HashAlgorithm::Sha256);
+    let mut sa = alice
+        .add_session(
+            alice_uri.clone(),
+            vec![mallory_uri.clone()],
+            None,
+            &[some_fp],
+        )
+        .unwrap();
+    let conn = mallory.connect(addr).await.unwrap();
+    let _sm = mallory
+        .add_session(mallory_uri, vec![alice_uri], Some(conn), &[])
+        .unwrap();
+    let ev = tokio::time::timeout(LIMIT, sa.next_event()).await.unwrap();
+    assert!(
+        matches!(
+            ev,
+            Some(SessionEvent::SessionFailed(SessionFailure::Tls(
+                msrp_proto::tls::TlsError::NoCertificate
+            )))
+        ),
+        "{ev:?}"
+    );
+}
