@@ -314,3 +314,41 @@ async fn r4975_045_an_msrps_session_never_binds_a_plain_tcp_connection() {
         "{ev:?}"
     );
 }
+
+/// R4975-058: a path URI with a host name is dialled by resolving the name (A/AAAA) and
+/// connecting to the URI's port.
+#[tokio::test]
+async fn r4975_058_a_host_name_in_the_path_is_resolved_and_dialled() {
+    let (alice, bob) = (endpoint(false), endpoint(false));
+    let addr = alice.listen("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let a = msrp_sdp::LocalConfig::new(session_uri(false, "localhost", addr.port()).unwrap());
+    let mut b = msrp_sdp::LocalConfig::new(session_uri(false, "127.0.0.1", 9).unwrap());
+    b.reachable = false;
+    let offer = create_offer(&a, &origin()).unwrap();
+    let answer = create_answer(&offer, &b, &Resolutions::new(), &origin()).unwrap();
+    let AnswerOutcome::Accept { session: sb, .. } = answer.outcome else {
+        panic!("rejected");
+    };
+    match &sb.connect {
+        msrp_sdp::Connect::Dial { address, port, .. } => {
+            assert_eq!(address.to_string(), "localhost");
+            assert_eq!(*port, addr.port());
+        }
+        other => panic!("{other:?}"),
+    }
+    let OfferOutcome::Established(sa) =
+        apply_answer_sdp(&a, &offer, &answer.sdp, &Resolutions::new()).unwrap()
+    else {
+        panic!("not established");
+    };
+    let mut alice_s = alice.open_session(&sa).await.unwrap();
+    let bob_s = bob.open_session(&sb).await.unwrap();
+    bob_s.send("text/plain", "by name").unwrap();
+    assert_eq!(
+        tokio::time::timeout(LIMIT, receive(&mut alice_s))
+            .await
+            .unwrap()
+            .1,
+        b"by name"
+    );
+}
