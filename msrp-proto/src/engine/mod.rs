@@ -473,7 +473,9 @@ struct Conn {
     in_base: u64,
     in_start: usize,
     in_end: usize,
-    decoder: Decoder,
+    /// The frame decoder; `None` while parked (between frames of an idle connection,
+    /// see [`Endpoint::park_input`]): 640 bytes an idle connection does not hold.
+    decoder: Option<Box<Decoder>>,
     cur: Cur,
     ctrl: Vec<u8>,
     /// Bounded by `EngineLimits::max_outstanding_transactions`.
@@ -501,7 +503,7 @@ struct Conn {
 impl Conn {
     /// Inside a frame: some of a request or response has arrived but not its end-line.
     fn mid_frame(&self) -> bool {
-        !self.decoder.is_idle() || self.in_start < self.in_end
+        self.decoder.as_ref().is_some_and(|d| !d.is_idle()) || self.in_start < self.in_end
     }
 
     /// Has something to write or to wait for.
@@ -572,6 +574,10 @@ pub struct Endpoint {
     spare_out: Vec<Vec<u8>>,
     /// Buffers for pending responses and REPORTs likewise.
     spare_ctrl: Vec<Vec<u8>>,
+    /// Decoders of connections between frames, for the next one that reads. Boxed: they
+    /// move between a connection and this pool without being copied or reallocated.
+    #[allow(clippy::vec_box)]
+    spare_decoders: Vec<Box<Decoder>>,
     /// The connection last read from: its input buffer is parked at the next mutation
     /// if it holds nothing then.
     park_candidate: Option<u32>,
@@ -633,6 +639,7 @@ impl Endpoint {
             spare_in: Vec::with_capacity(SPARE_BUFFERS),
             spare_out: Vec::with_capacity(SPARE_BUFFERS),
             spare_ctrl: Vec::with_capacity(SPARE_BUFFERS),
+            spare_decoders: Vec::with_capacity(SPARE_BUFFERS),
             park_candidate: None,
             cfg: config,
         }
@@ -662,6 +669,7 @@ impl Endpoint {
                     + c.txs.capacity() * size_of::<Option<Tx>>()
                     + c.cur.from.capacity()
                     + c.cur.to.capacity()
+                    + c.decoder.as_ref().map_or(0, |_| size_of::<Decoder>())
             })
             .sum();
         let sessions: usize = self
@@ -707,6 +715,7 @@ impl Endpoint {
         let buffers =
             self.recv_buffer_size() + self.send_buffer_capacity() + 2 * self.control_capacity();
         let per_conn = buffers
+            + size_of::<Decoder>()
             + 2 * (lim.max_pending_control + 2 * cfg.wire.max_header_bytes)
             + 2 * tx_max * (size_of::<InTx>() + size_of::<Option<Tx>>())
             + 2 * lim.max_outgoing_messages * size_of::<u32>()
@@ -729,7 +738,7 @@ impl Endpoint {
         conns * per_conn
             + remote
             + outs
-            + SPARE_BUFFERS * buffers
+            + SPARE_BUFFERS * (buffers + size_of::<Decoder>())
             + self.conns.capacity() * size_of::<Option<Conn>>()
             + self.sessions.capacity() * size_of::<Option<Session>>()
             + self.events.capacity() * size_of::<Event>()
@@ -750,7 +759,7 @@ impl Endpoint {
             in_base: 0,
             in_start: 0,
             in_end: 0,
-            decoder: Decoder::new(cfg.wire),
+            decoder: None,
             cur: Cur {
                 kind: CurKind::Ignore,
                 tid: None,
@@ -1220,9 +1229,16 @@ impl Endpoint {
         self.bump();
         self.observe(now);
         let c = self.conn_mut(conn)?;
-        let reason = match c.decoder.finish(&c.in_buf[c.in_start..c.in_end]) {
-            Ok(()) => ConnectionError::Closed,
-            Err(_) => ConnectionError::Truncated,
+        let rest = &c.in_buf[c.in_start..c.in_end];
+        let clean = match &c.decoder {
+            Some(d) => d.finish(rest).is_ok(),
+            // Parked: idle between frames.
+            None => rest.is_empty(),
+        };
+        let reason = if clean {
+            ConnectionError::Closed
+        } else {
+            ConnectionError::Truncated
         };
         self.lose_connection(conn.0, reason);
         Ok(())
@@ -1937,7 +1953,17 @@ impl Endpoint {
         let Some(c) = self.conns.get_mut(ci as usize).and_then(Option::as_mut) else {
             return;
         };
-        if held || c.in_start != c.in_end || c.in_buf.is_empty() {
+        if held || c.in_start != c.in_end {
+            return;
+        }
+        // Between frames the decoder holds nothing either.
+        if c.decoder.as_ref().is_some_and(|d| d.is_idle())
+            && let Some(d) = c.decoder.take()
+            && self.spare_decoders.len() < SPARE_BUFFERS
+        {
+            self.spare_decoders.push(d);
+        }
+        if c.in_buf.is_empty() {
             return;
         }
         c.in_base += c.in_end as u64;
@@ -2053,7 +2079,7 @@ impl Endpoint {
 
 /// First entries of a per-connection transaction table: an idle connection keeps this
 /// many, not the whole `max_outstanding_transactions` (each entry holds ids inline).
-const INITIAL_TABLE: usize = 8;
+const INITIAL_TABLE: usize = 2;
 
 /// Makes room for one more entry in `v`, doubling from [`INITIAL_TABLE`] but never
 /// reserving beyond `max` (callers check `v.len() < max` first). Growth happens only

@@ -10,7 +10,7 @@ use crate::relay::AuthEvent;
 use crate::uri::{Uri, path_iter};
 use crate::wire::encode::{write_report, write_response_to};
 use crate::wire::headers::{ByteRange, Status, StatusCode, SuccessReport};
-use crate::wire::{Event as WireEvent, Flag, Head, MessageId, Method, TransactionId};
+use crate::wire::{Decoder, Event as WireEvent, Flag, Head, MessageId, Method, TransactionId};
 
 /// What one decode step produced, with the borrow of the input released.
 enum Step {
@@ -93,10 +93,21 @@ impl Endpoint {
             if c.ctrl.len() >= max_ctrl || c.open_in.len() >= c.tx_max {
                 return; // back-pressure: the peer is not reading our responses
             }
+            if c.decoder.is_none() {
+                if c.in_start == c.in_end {
+                    return; // parked and nothing to decode
+                }
+                c.decoder = Some(
+                    self.spare_decoders
+                        .pop()
+                        .unwrap_or_else(|| Box::new(Decoder::new(self.cfg.wire))),
+                );
+            }
             let input = &c.in_buf[c.in_start..c.in_end];
             let base = c.in_base + c.in_start as u64;
             let mut auth: Option<Option<AuthEvent>> = None;
-            let step = match c.decoder.decode(input) {
+            let decoder = c.decoder.as_deref_mut().expect("present: taken above");
+            let step = match decoder.decode(input) {
                 Ok((n, ev)) => {
                     let step = match ev {
                         WireEvent::Head(head) => {
@@ -203,7 +214,7 @@ impl Endpoint {
                     // Address a 400 if the request can still be identified.
                     let mut answered = false;
                     if c.cur.kind == CurKind::Ignore {
-                        if let Some(h) = c.decoder.failed_head(input)
+                        if let Some(h) = decoder.failed_head(input)
                             && let Some(m) = h.method()
                         {
                             let policy = response_policy(m == Method::Report, h.failure_report());
@@ -228,7 +239,7 @@ impl Endpoint {
                         answered = true;
                     }
                     let _ = answered;
-                    if c.decoder.skip_message() {
+                    if decoder.skip_message() {
                         if c.cur.kind == CurKind::Ignore {
                             c.cur.kind = CurKind::Ignore;
                         }
