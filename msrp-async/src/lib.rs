@@ -69,11 +69,19 @@
 //! }
 //! ```
 //!
+//! ## Relays
+//!
+//! [`Endpoint::connect_relay`] dials a relay (TLS with a caller-built
+//! [`TlsClientConfig`], normally by name), authenticates with Digest through the engine's
+//! relay client and returns the route; put [`RelayRoute::use_path`] into the SDP
+//! configuration and [`Endpoint::open_session`] runs the negotiated session over it. The
+//! engine re-AUTHs before the route expires. One route serves one session (R4976-006).
+//!
 //! ## Not supported yet
 //!
-//! Name-based TLS to `msrps` peers with CA certificates (relays are reached through
-//! [`Endpoint::connect_relay`] with a caller-built [`TlsClientConfig`]), TLS close_notify on shutdown,
-//! closing connections left without sessions.
+//! Name-based TLS toward `msrps` *peers* with CA certificates (`open_session` dials peers
+//! by fingerprint), TLS close_notify on shutdown, closing connections left without
+//! sessions.
 
 mod driver;
 pub mod rt;
