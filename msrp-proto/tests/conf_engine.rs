@@ -517,3 +517,73 @@ fn r4975_101_byte_range_on_every_chunk_and_none_means_whole() {
         }
     )));
 }
+
+/// R4975-075 / P-20: non-SEND requests are never chunked and carry at most 10240 octets.
+/// Our REPORTs are whole and bodiless; a success REPORT that arrives with `+` or with a
+/// body over 10240 octets is dropped (never answered), a proper one is acted on.
+#[test]
+fn r4975_075_non_send_requests_are_whole_and_small() {
+    let (mut r, s) = alice(sim::config(64));
+    let id = r
+        .side
+        .ep
+        .send_message(
+            s,
+            OutgoingMessage::whole("text/plain", Bytes::from_static(b"hello"))
+                .success_report(SuccessReport::Yes),
+        )
+        .unwrap();
+    let out = r.flush();
+    let replies = ok_all(&mut r, &out);
+    r.feed(&replies);
+    r.side.events.clear();
+    let report = |tid: &str, flag: char, body: Option<&[u8]>| {
+        let mut v = format!(
+            "MSRP {tid} REPORT\r\nTo-Path: {ALICE}\r\nFrom-Path: {BOB}\r\nMessage-ID: {id}\r\n\
+             Byte-Range: 1-5/5\r\nStatus: 000 200 OK\r\n"
+        )
+        .into_bytes();
+        match body {
+            Some(b) => {
+                v.extend_from_slice(b"Content-Type: text/plain\r\n\r\n");
+                v.extend_from_slice(b);
+                v.extend_from_slice(format!("\r\n-------{tid}{flag}\r\n").as_bytes());
+            }
+            None => v.extend_from_slice(format!("-------{tid}{flag}\r\n").as_bytes()),
+        }
+        v
+    };
+    let delivered = |r: &Raw| {
+        r.side
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::MessageDelivered { message, .. } if *message == id))
+    };
+    // A REPORT "chunk" with `+`, then one with an 11 000-byte body: both dropped.
+    let out1 = r.feed(&report("rep00001", '+', None));
+    let out2 = r.feed(&report("rep00002", '$', Some(&[b'x'; 11_000])));
+    assert!(
+        out1.is_empty() && out2.is_empty(),
+        "REPORTs are never answered"
+    );
+    assert!(!delivered(&r), "{:?}", r.side.events);
+    // The proper REPORT confirms the message.
+    r.feed(&report("rep00003", '$', None));
+    assert!(delivered(&r), "{:?}", r.side.events);
+    // What we send: every REPORT whole (`$`) and bodiless.
+    let mut b = bob();
+    let out = b.feed(&send(
+        "srep0001",
+        BOB,
+        ALICE,
+        "Message-ID: srep0001\r\nByte-Range: 1-5/5\r\nSuccess-Report: yes\r\n",
+        Some(b"hello"),
+    ));
+    let reports: Vec<String> = frames(&out)
+        .into_iter()
+        .filter(|f| f.lines().next().is_some_and(|l| l.ends_with(" REPORT")))
+        .collect();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(!reports[0].contains("Content-Type"), "{}", reports[0]);
+    assert!(reports[0].trim_end().ends_with('$'), "{}", reports[0]);
+}

@@ -22,6 +22,9 @@ enum Step {
 }
 
 /// Finds the session a To-Path names (exactly one URI at an endpoint, R4975-150).
+/// Largest body of a non-SEND request (RFC 4975 §7.1, R4975-075).
+const MAX_NON_SEND_BODY: u64 = 10240;
+
 fn lookup(sessions: &[Option<Session>], to: &[u8], by_sid: bool) -> Option<usize> {
     let mut it = path_iter(to);
     let uri = it.next()?.ok()?;
@@ -461,10 +464,14 @@ impl Endpoint {
         };
         let kind = c.cur.kind;
         c.cur.kind = CurKind::Ignore;
+        // Non-SEND requests are never chunked and carry at most 10240 octets of body
+        // (R4975-075); a REPORT that breaks that is dropped (P-20: never answered).
+        let whole = flag == Flag::End && c.cur.received <= MAX_NON_SEND_BODY;
         match kind {
             CurKind::Ignore => {}
             CurKind::Response => self.on_response(ci),
-            CurKind::Report => self.on_report(ci),
+            CurKind::Report if whole => self.on_report(ci),
+            CurKind::Report => {}
             CurKind::Other => self.respond(ci, None),
             CurKind::Send => self.on_send_end(ci, flag),
         }
