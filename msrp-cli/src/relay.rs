@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use msrp_proto::relay::server::{MemoryCredentials, RelayConfig};
-use msrp_proto::tls::{LocalCertificate, TlsServerConfig};
+use msrp_proto::tls::{LocalCertificate, TlsServerConfig, TrustRoots, WallClock};
 use msrp_proto::uri::Uri;
 use msrp_tokio::relay::RelayServer;
 use rustls_pki_types::pem::PemObject;
@@ -44,10 +44,43 @@ pub(crate) struct Options {
     /// Its private key (PEM, PKCS#8).
     #[arg(long)]
     key: Option<PathBuf>,
+    /// Trust roots (PEM) for dialling `msrps` next hops (other relays) over TLS, checked by
+    /// name; the relay presents `--cert` there if given. Without it, `msrps` next hops are
+    /// refused rather than dialled in plain TCP.
+    #[arg(long)]
+    tls_roots: Option<PathBuf>,
+}
+
+/// The system clock, for certificate validity when dialling over TLS.
+#[derive(Debug)]
+struct SystemClock;
+
+impl WallClock for SystemClock {
+    #[allow(clippy::disallowed_methods)] // the CLI is where real time enters
+    fn unix_time(&self) -> Option<std::time::Duration> {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+    }
+}
+
+/// Trust roots from a PEM file.
+fn load_roots(path: &Path) -> Result<TrustRoots, Box<dyn std::error::Error>> {
+    let mut roots = TrustRoots::new();
+    for c in CertificateDer::pem_file_iter(path).map_err(|e| format!("{}: {e}", path.display()))? {
+        let c = c.map_err(|e| format!("{}: {e}", path.display()))?;
+        roots
+            .add_der(&c)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    if roots.is_empty() {
+        return Err(format!("{}: no certificate", path.display()).into());
+    }
+    Ok(roots)
 }
 
 /// The TLS identity from `--cert` / `--key`.
-fn load_tls(cert: &Path, key: &Path) -> Result<TlsServerConfig, Box<dyn std::error::Error>> {
+fn load_identity(cert: &Path, key: &Path) -> Result<LocalCertificate, Box<dyn std::error::Error>> {
     let chain = CertificateDer::pem_file_iter(cert)
         .and_then(Iterator::collect::<Result<Vec<_>, _>>)
         .map_err(|e| format!("{}: {e}", cert.display()))?;
@@ -61,15 +94,19 @@ fn load_tls(cert: &Path, key: &Path) -> Result<TlsServerConfig, Box<dyn std::err
         key_der.secret_pkcs8_der().to_vec(),
     )
     .map_err(|e| format!("{}: {e}", cert.display()))?;
-    Ok(TlsServerConfig::by_name(local))
+    Ok(local)
 }
 
 pub(crate) async fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
     // Bind first: the default authority names the ports actually bound (port 0 works).
     let plain = tokio::net::TcpListener::bind(o.listen).await?;
-    let tls = match (o.tls_listen, &o.cert, &o.key) {
-        (Some(addr), Some(cert), Some(key)) => {
-            let config = load_tls(cert, key)?;
+    let identity = match (&o.cert, &o.key) {
+        (Some(cert), Some(key)) => Some(load_identity(cert, key)?),
+        _ => None,
+    };
+    let tls = match (o.tls_listen, &identity) {
+        (Some(addr), Some(local)) => {
+            let config = TlsServerConfig::by_name(local.clone());
             Some((tokio::net::TcpListener::bind(addr).await?, config))
         }
         _ => None,
@@ -100,6 +137,14 @@ pub(crate) async fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
     if let Some((l, config)) = tls {
         listening.push_str(&format!(", tls {}", l.local_addr()?));
         server = server.with_tls_listener(l, config);
+    }
+    if let Some(path) = &o.tls_roots {
+        let roots = load_roots(path)?;
+        listening.push_str(&format!(
+            ", msrps next hops over TLS ({} roots)",
+            roots.len()
+        ));
+        server = server.with_tls_dial(roots, std::sync::Arc::new(SystemClock), identity);
     }
     eprintln!(
         "msrp relay: {} on {listening} (realm {realm}, {users} users)",

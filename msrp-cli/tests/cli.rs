@@ -254,7 +254,8 @@ fn pem(label: &str, der: &[u8]) -> String {
 }
 
 /// `msrp relay --tls-listen --cert --key` loads a PEM identity and listens for `msrps`
-/// (R4976-051: AUTH over TLS); a key that is not PKCS#8 PEM is a clear error.
+/// (R4976-051: AUTH over TLS), `--tls-roots` the roots for dialling `msrps` next hops;
+/// a key that is not PKCS#8 PEM is a clear error.
 #[test]
 fn r4976_051_msrp_relay_listens_for_tls_with_a_pem_identity() {
     use std::io::BufRead;
@@ -288,6 +289,9 @@ fn r4976_051_msrp_relay_listens_for_tls_with_a_pem_identity() {
         .arg(&cert)
         .arg("--key")
         .arg(key)
+        // Its own certificate as the trust root for msrps next hops.
+        .arg("--tls-roots")
+        .arg(&cert)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -302,6 +306,10 @@ fn r4976_051_msrp_relay_listens_for_tls_with_a_pem_identity() {
     let _ = child.wait();
     assert!(first.contains("msrps://127.0.0.1:"), "{first}");
     assert!(first.contains(", tls 127.0.0.1:"), "{first}");
+    assert!(
+        first.contains("msrps next hops over TLS (1 roots)"),
+        "{first}"
+    );
 
     // The certificate where the key should be: refused with a reason.
     let out = relay(&cert).output().unwrap();
