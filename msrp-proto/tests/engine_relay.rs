@@ -204,3 +204,59 @@ fn r4976_053_engine_reports_a_wrong_password() {
     );
     assert!(alice.ep.relay_use_path(alice.conn).is_none());
 }
+
+/// Hostile or broken relay answers to the engine's AUTH: a 401 without a challenge, a
+/// `Basic` challenge (never accepted, R4976-054), a response to another transaction
+/// (ignored), and silence. Each ends in a typed `RelayAuthFailed`, never a panic, and the
+/// connection stays for the caller to close.
+#[test]
+fn r4976_054_engine_auth_against_broken_relay_answers_fails_typed() {
+    let start = Net::new().now; // any instant: time only moves through the calls
+    let auth = |ep: &mut Endpoint, conn| {
+        let cfg = AuthConfig::new("alice", PASSWORD, vec![uri(RELAY)], uri(ALICE));
+        ep.authenticate_relay(conn, cfg, start).unwrap();
+        let out = ep.poll_transmit(conn).unwrap().to_vec();
+        ep.transmit_done(conn, start, out.len()).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains(" AUTH\r\n"), "{text}");
+        text.split_whitespace().nth(1).unwrap().to_owned()
+    };
+    let answer = |tid: &str, extra: &str| {
+        format!(
+            "MSRP {tid} 401 Unauthorized\r\nTo-Path: {ALICE}\r\nFrom-Path: {RELAY}\r\n{extra}-------{tid}$\r\n"
+        )
+    };
+    let failed = |ep: &mut Endpoint| {
+        let mut out = None;
+        while let Some(ev) = ep.poll_event() {
+            if let Event::RelayAuthFailed { error, .. } = ev {
+                out = Some(error);
+            }
+        }
+        out
+    };
+    for extra in ["", "WWW-Authenticate: Basic realm=\"relay\"\r\n"] {
+        let mut ep = Endpoint::new(std::sync::Arc::new(Config::default()));
+        let conn = ep.add_connection();
+        let tid = auth(&mut ep, conn);
+        ep.handle_input(conn, start, answer(&tid, extra).as_bytes())
+            .unwrap();
+        assert!(
+            matches!(failed(&mut ep), Some(AuthError::BadChallenge(_))),
+            "{extra:?}"
+        );
+        assert!(ep.relay_use_path(conn).is_none());
+        assert!(ep.close_connection(conn).is_ok(), "still open");
+    }
+    // Another transaction's answer is ignored; then silence times the AUTH out.
+    let mut ep = Endpoint::new(std::sync::Arc::new(Config::default()));
+    let conn = ep.add_connection();
+    let _ = auth(&mut ep, conn);
+    ep.handle_input(conn, start, answer("otherTid99", "").as_bytes())
+        .unwrap();
+    assert_eq!(failed(&mut ep), None);
+    let later = start + Duration::from_secs(31);
+    assert!(ep.poll_timeout().is_some_and(|t| t <= later));
+    ep.handle_timeout(later);
+    assert_eq!(failed(&mut ep), Some(AuthError::Timeout));
+}
