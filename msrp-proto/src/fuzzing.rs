@@ -351,6 +351,31 @@ mod tests {
         v.iter().map(|p| std::fs::read(p).expect("read")).collect()
     }
 
+    /// Every committed seed, including each input a fuzzer once failed on, replays
+    /// cleanly: the regression guard for fuzz findings runs with the ordinary tests.
+    #[test]
+    fn every_fuzz_seed_replays() {
+        let seeds = concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/seeds");
+        type Body = fn(&[u8]);
+        let mut bodies: Vec<(&str, Body)> = vec![
+            ("framer", framer),
+            ("uri", uri),
+            ("engine", engine),
+            ("relay", relay),
+        ];
+        #[cfg(feature = "tls")]
+        bodies.push(("tls_engine", tls_engine));
+        let mut replayed = 0;
+        for (target, body) in bodies {
+            for e in std::fs::read_dir(format!("{seeds}/{target}")).expect("seed directory") {
+                let path = e.expect("entry").path();
+                body(&std::fs::read(&path).expect("read seed"));
+                replayed += 1;
+            }
+        }
+        assert!(replayed >= 20, "only {replayed} seeds");
+    }
+
     #[test]
     fn framer_body_accepts_every_vector_in_every_configuration() {
         let vectors = vectors();

@@ -413,6 +413,75 @@ fn r4976_036_downstream_timeout_reports_408_at_exactly_30s() {
     );
 }
 
+/// A sender that stops reading while many small re-chunked pieces time out: the relay
+/// keeps the REPORTs it owes as data, merges the contiguous ranges of one message, and
+/// writes them only as the sender's output drains (found by the `relay` fuzz target: the
+/// 408s of 187 one-byte pieces used to be serialized at once, 43 KB for a 512-byte
+/// high-water mark).
+#[test]
+fn r4976_036_owed_reports_are_merged_and_bounded_by_back_pressure() {
+    let mut net = Net::new();
+    let mut cfg = relay_config(RELAY_A, 12);
+    cfg.max_chunk = 16;
+    cfg.high_water = 512;
+    let r = net.add_relay(cfg);
+    let (alice, alice_conn) = net.connect_peer(r);
+    let (bob, _) = net.connect_peer(r);
+    let ua = net
+        .auth(alice, "alice", PASSWORD, &[RELAY_A], ALICE)
+        .unwrap();
+    let ub = net.auth(bob, "bob", PASSWORD, &[RELAY_A], BOB).unwrap();
+    let data = vec![b'x'; 4000];
+    net.send(
+        alice,
+        &send(
+            "many0pieces",
+            &[ua[0].as_str(), ub[0].as_str(), BOB],
+            &[ALICE],
+            "Message-ID: pieces1\r\nByte-Range: 1-4000/4000\r\n",
+            Some(&data),
+        ),
+    );
+    let pieces = net.frames(bob);
+    assert_eq!(pieces.len(), 250, "4000 bytes in 16-byte pieces");
+    assert_eq!(net.frames(alice).len(), 1, "the hop-by-hop 200");
+    // Bob never answers; alice stops reading; every piece times out.
+    net.peers[alice].reading = false;
+    net.advance(Duration::from_secs(31));
+    let held = net.relays[r].buffered(alice_conn);
+    assert!(held <= 512 + 1024, "held {held} for a non-reading sender");
+    net.peers[alice].reading = true;
+    net.drive();
+    // The REPORTs written while there was room are per piece; the rest, owed while alice
+    // did not read, became one. Together they cover the message exactly once, in order.
+    let reports = net.frames(alice);
+    assert!(
+        (2..=5).contains(&reports.len()),
+        "{} REPORTs for 250 failed pieces",
+        reports.len()
+    );
+    let mut next = 1u64;
+    for f in &reports {
+        assert_eq!(header(f, "Status").unwrap(), "000 408 Request Timeout");
+        assert_eq!(header(f, "Message-ID").unwrap(), "pieces1");
+        let range = header(f, "Byte-Range").unwrap();
+        let (span, total) = range.split_once('/').unwrap();
+        let (a, b) = span.split_once('-').unwrap();
+        assert_eq!(
+            (a.parse::<u64>().unwrap(), total),
+            (next, "4000"),
+            "{range}"
+        );
+        next = b.parse::<u64>().unwrap() + 1;
+    }
+    assert_eq!(next, 4001);
+    assert!(
+        header(reports.last().unwrap(), "Byte-Range")
+            .unwrap()
+            .ends_with("-4000/4000")
+    );
+}
+
 /// Alice sends one big chunk to bob through one relay with `max_chunk` 64 KiB.
 fn big_transfer(stall_bob: bool) -> (Net, usize, usize, Vec<u8>, msrp_proto::engine::ConnectionId) {
     let mut net = Net::new();

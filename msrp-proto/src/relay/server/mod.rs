@@ -69,7 +69,10 @@
 //! * **Back-pressure**: per connection, output waiting to be written (including a
 //!   connection still being dialled) is bounded by [`RelayConfig::high_water`] plus one
 //!   head and one piece; above it the relay stops reading every connection whose traffic
-//!   goes there (`recv_buf` becomes empty, `wants_read` false) until it drains.
+//!   goes there (`recv_buf` becomes empty, `wants_read` false) until it drains. Failure
+//!   REPORTs owed to a sender are kept as data (at most
+//!   [`RelayConfig::max_outstanding`] per connection, contiguous failures of one message
+//!   merged into one REPORT) and written only while its output is below the mark.
 //! * **Probation** (R4976-023): an accepted connection that has not had a request succeed
 //!   within [`RelayConfig::probation`] is closed; so is a client connection after
 //!   [`RelayConfig::max_auth_failures`] failed AUTHs (R4976-032).
@@ -172,6 +175,42 @@ struct ReportBase {
     yes: bool,
 }
 
+/// A failure REPORT owed to the connection a SEND came on. Kept as data, not bytes, until
+/// that connection's output has room: a sender that stops reading must not make the relay
+/// buffer REPORTs without bound, and the failures of contiguous pieces of one message with
+/// one status merge into a single REPORT over their joint range.
+#[derive(Debug)]
+struct OwedReport {
+    to_path: Vec<u8>,
+    own: Uri,
+    message_id: MessageId,
+    range: ByteRange,
+    code: StatusCode,
+}
+
+impl OwedReport {
+    /// Extends this REPORT by `range` when it is the same message, status and paths and
+    /// `range` starts right after it.
+    fn merge(&mut self, r: &ReportBase, range: ByteRange, code: StatusCode) -> bool {
+        let follows = self
+            .range
+            .end
+            .and_then(|e| e.checked_add(1))
+            .is_some_and(|next| next == range.start);
+        if follows
+            && self.code == code
+            && self.range.total == range.total
+            && self.message_id.as_str() == r.message_id.as_str()
+            && self.own.as_str() == r.own.as_str()
+            && self.to_path == r.to_path
+        {
+            self.range.end = range.end;
+            return true;
+        }
+        false
+    }
+}
+
 #[derive(Debug)]
 enum TxKind {
     /// A forwarded SEND chunk (hop by hop): its response ends here.
@@ -262,6 +301,8 @@ struct Conn {
     /// Complete frames waiting for an open streamed piece to end.
     waiting: VecDeque<(Vec<u8>, Option<TransactionId>)>,
     waiting_bytes: usize,
+    /// Failure REPORTs not yet written (at most `max_outstanding`).
+    reports: VecDeque<OwedReport>,
     /// The source connection whose streamed piece is open in `out`.
     owner: Option<u32>,
     /// (end position in the output stream, tid) of requests not yet fully written.
@@ -410,6 +451,7 @@ impl Relay {
             out_base: 0,
             waiting: VecDeque::new(),
             waiting_bytes: 0,
+            reports: VecDeque::new(),
             owner: None,
             unflushed: VecDeque::new(),
             tx_count: 0,
@@ -604,6 +646,7 @@ impl Relay {
             c.unflushed.pop_front();
             started.push(tid);
         }
+        self.write_reports(conn.0);
         let timeout = self.cfg.transaction_timeout;
         for tid in started {
             if self.txs.contains_key(&(conn.0, tid)) {
@@ -849,24 +892,63 @@ impl Relay {
         }
     }
 
-    /// Sends a failure REPORT about `range` of a forwarded SEND to its original sender
-    /// over the connection it came on (if that is still there).
+    /// Owes a failure REPORT about `range` of a forwarded SEND to its original sender on
+    /// the connection it came on (if that is still there), merged with the previous one
+    /// when contiguous; written as that connection's output drains.
     fn send_report(&mut self, r: &ReportBase, range: ByteRange, code: StatusCode) {
-        if self.conn(r.src).is_none() {
+        let cap = self.cfg.max_outstanding.max(1);
+        let Some(c) = self.conns.get_mut(r.src as usize).and_then(Option::as_mut) else {
             return;
+        };
+        let merged = c
+            .reports
+            .back_mut()
+            .is_some_and(|last| last.merge(r, range, code));
+        if !merged {
+            if c.reports.len() >= cap {
+                // A sender that has not read its REPORTs for `max_outstanding` distinct
+                // failures loses the newest ones: memory stays bounded (REPORTs carry
+                // no delivery guarantee, RFC 4975 §7.1.2).
+                return;
+            }
+            c.reports.push_back(OwedReport {
+                to_path: r.to_path.clone(),
+                own: r.own.clone(),
+                message_id: r.message_id,
+                range,
+                code,
+            });
         }
-        let tid = TransactionId::generate(&mut *self.rng);
-        let mut frame = Vec::with_capacity(256 + r.to_path.len());
-        write_report(
-            &mut frame,
-            tid.as_str(),
-            path_iter(&r.to_path).flatten(),
-            r.own.as_ref(),
-            r.message_id.as_str(),
-            Some(range),
-            &Status::msrp(code),
-        );
-        self.push_frame(r.src, frame, None);
+        self.write_reports(r.src);
+    }
+
+    /// Serializes owed REPORTs on `c` while its output is below the high-water mark.
+    fn write_reports(&mut self, c: u32) {
+        let hw = self.cfg.high_water;
+        loop {
+            let Some(conn) = self.conns.get_mut(c as usize).and_then(Option::as_mut) else {
+                return;
+            };
+            let pending = conn.pending();
+            if pending > 0 && pending >= hw {
+                return;
+            }
+            let Some(rep) = conn.reports.pop_front() else {
+                return;
+            };
+            let tid = TransactionId::generate(&mut *self.rng);
+            let mut frame = Vec::with_capacity(256 + rep.to_path.len());
+            write_report(
+                &mut frame,
+                tid.as_str(),
+                path_iter(&rep.to_path).flatten(),
+                rep.own.as_ref(),
+                rep.message_id.as_str(),
+                Some(rep.range),
+                &Status::msrp(rep.code),
+            );
+            self.push_frame(c, frame, None);
+        }
     }
 
     /// Writes a response to `head` on `src` if the response policy allows it.
