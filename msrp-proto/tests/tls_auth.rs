@@ -537,3 +537,95 @@ fn r4975_231_r4976_064_client_hello_carries_sni_for_names() {
     assert!(!by_ip.is_empty());
     assert!(!find(&by_ip, b"192.0.2.1"), "no SNI for an IP address");
 }
+
+/// A relay's TLS listener with peer relays: relay A dials B presenting its certificate.
+fn relay_pair(ca_b_trusts: &TestCa, a_cert: Option<LocalCertificate>) -> Pair {
+    let ca = TestCa::new("Relay CA");
+    let server = TlsServerConfig::by_name(ca.leaf(&["b.example.net"]))
+        .with_peer_relays(ca_b_trusts.roots(), clock(JAN_2025));
+    let mut client =
+        TlsClientConfig::by_name("b.example.net", ca.roots(), clock(JAN_2025)).unwrap();
+    if let Some(c) = a_cert {
+        client = client.with_client_certificate(c);
+    }
+    let mut pair = Pair::new(
+        TlsConnection::client(&client).unwrap(),
+        TlsConnection::server(&server).unwrap(),
+        Split::Whole,
+    );
+    pair.run();
+    pair
+}
+
+/// R4976-022, R4976-065: relay↔relay connections are mutually authenticated; the
+/// listener learns which names the dialling relay's certificate vouches for.
+#[test]
+fn r4976_022_r4976_065_listener_accepts_peer_relay_certificate() {
+    let peers = TestCa::new("Peer relay CA");
+    let pair = relay_pair(
+        &peers,
+        Some(peers.leaf(&["a.example.org", "*.farm.example.org"])),
+    );
+    assert!(
+        pair.handshake_ok(),
+        "{:?} {:?}",
+        pair.client_error,
+        pair.server_error
+    );
+    let id = pair
+        .server
+        .peer_identity()
+        .expect("a verified client certificate");
+    assert!(id.is_valid_for("a.example.org"));
+    assert!(id.is_valid_for("A.EXAMPLE.ORG"));
+    assert!(id.is_valid_for("r2.farm.example.org"));
+    assert!(!id.is_valid_for("b.example.net"));
+    assert!(!id.is_valid_for("example.org"));
+    assert!(!id.is_valid_for("192.0.2.1"));
+    assert!(!id.is_valid_for("not a host"));
+    // The dialling side knows who it reached, by the same check.
+    let server_id = pair
+        .client
+        .peer_identity()
+        .expect("the server was verified by name");
+    assert!(server_id.is_valid_for("b.example.net"));
+}
+
+/// R4976-022, R4976-067: a client that presents no certificate is an ordinary client.
+#[test]
+fn r4976_022_listener_accepts_client_without_certificate() {
+    let peers = TestCa::new("Peer relay CA");
+    let pair = relay_pair(&peers, None);
+    assert!(
+        pair.handshake_ok(),
+        "{:?} {:?}",
+        pair.client_error,
+        pair.server_error
+    );
+    assert!(pair.server.peer_identity().is_none());
+}
+
+/// R4976-065: a certificate the listener does not trust fails the handshake.
+#[test]
+fn r4976_065_listener_refuses_untrusted_relay_certificate() {
+    let peers = TestCa::new("Peer relay CA");
+    let stranger = TestCa::new("Someone else");
+    let pair = relay_pair(&peers, Some(stranger.leaf(&["a.example.org"])));
+    assert!(!pair.handshake_ok());
+    assert!(pair.server.peer_identity().is_none());
+    assert!(
+        matches!(pair.server_error, Some(TlsError::UntrustedIssuer)),
+        "{:?}",
+        pair.server_error
+    );
+}
+
+/// Fingerprint mode never yields a name identity: the fingerprint is the identity.
+#[test]
+fn r4975_234_fingerprint_mode_has_no_name_identity() {
+    let (a, b) = (self_signed(), self_signed());
+    let pair = fingerprint_pair(&a, &b, &[fp(&b)], &[fp(&a)], Split::Whole);
+    assert!(pair.handshake_ok());
+    assert!(pair.server.peer_identity().is_none());
+    assert!(pair.client.peer_identity().is_none());
+}

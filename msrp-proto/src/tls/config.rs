@@ -44,7 +44,9 @@ impl WallClock for FixedClock {
 /// How the peer's certificate is checked.
 #[derive(Debug, Clone)]
 pub(crate) enum PeerCheck {
-    /// Chain to roots and match the host (client side only).
+    /// Client side: chain to roots and match the host. Server side: request a client
+    /// certificate (optional) and chain it to roots; its names are checked later by the
+    /// caller through [`PeerIdentity`](super::PeerIdentity).
     Name {
         roots: TrustRoots,
         clock: Arc<dyn WallClock>,
@@ -172,6 +174,21 @@ impl TlsServerConfig {
             peer: PeerCheck::Fingerprint(set),
             pinning: None,
         })
+    }
+
+    /// Also requests a client certificate — without requiring one — and accepts it only
+    /// if it chains to `roots` at `clock`'s time: how a relay recognises peer relays on
+    /// its TLS listener (RFC 4976 §6.1, R4976-022/-065). A client that presents none is an
+    /// ordinary MSRP client (Digest follows); one that presents an untrusted certificate
+    /// fails the handshake. [`TlsConnection::peer_identity`](super::TlsConnection::peer_identity)
+    /// then says which names the peer may use.
+    ///
+    /// Only for name-based servers: a fingerprint server already requires its client's
+    /// certificate, and this replaces that check.
+    #[must_use]
+    pub fn with_peer_relays(mut self, roots: TrustRoots, clock: Arc<dyn WallClock>) -> Self {
+        self.peer = PeerCheck::Name { roots, clock };
+        self
     }
 
     /// Remembers the client's fingerprint under `identity` (R6714-028).

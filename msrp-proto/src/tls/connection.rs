@@ -345,6 +345,15 @@ impl TlsConnection {
         self.session.peer_end_entity()
     }
 
+    /// After the handshake, the peer's certificate if it was verified against trust roots
+    /// (name mode: the server we dialled, or a client certificate accepted by
+    /// [`TlsServerConfig::with_peer_relays`]); `None` for fingerprint mode, for a client
+    /// that presented none, and during the handshake.
+    #[must_use]
+    pub fn peer_identity(&self) -> Option<super::PeerIdentity> {
+        self.session.verified_peer().map(super::PeerIdentity::new)
+    }
+
     /// The negotiated version, once known.
     #[must_use]
     pub fn version(&self) -> Option<TlsVersion> {

@@ -7,7 +7,9 @@
 //!   [`TrustRoots`] + host of the URI dialled + an injected [`WallClock`]) or **by
 //!   fingerprint** (peer-to-peer: a [`LocalCertificate`], usually self-signed, whose
 //!   [`Fingerprint`] goes into our SDP, and the remote SDP's fingerprints). The server
-//!   requests the client certificate in fingerprint mode (RFC 8122 §6.2).
+//!   requests the client certificate in fingerprint mode (RFC 8122 §6.2), and — for a
+//!   relay recognising peer relays — optionally in name mode
+//!   ([`TlsServerConfig::with_peer_relays`], [`PeerIdentity`]).
 //! * [`FingerprintStore`] — first-seen pinning per peer identity (RFC 6714 §7.7), with an
 //!   in-memory store here and a file-backed one behind the `fingerprint-file-store`
 //!   feature.
@@ -43,5 +45,5 @@ pub use error::{Alert, ConfigError, TlsError};
 #[cfg(feature = "fingerprint-file-store")]
 pub use file_store::FileFingerprintStore;
 pub use fingerprint::{Fingerprint, FingerprintError, FingerprintSet, HashAlgorithm};
-pub use rustls_seam::TrustRoots;
+pub use rustls_seam::{PeerIdentity, TrustRoots};
 pub use store::{FingerprintStore, MemoryFingerprintStore, PinStatus, PinStoreError};

@@ -186,6 +186,9 @@ pub(crate) struct Session {
     /// Set by a fingerprint verifier when it rejects a certificate, so the error can name
     /// the fingerprint (rustls' error carries only `NotValidForName`).
     mismatch: Arc<Mutex<Option<Fingerprint>>>,
+    /// The peer's certificate, if it presents one, is chain-verified against trust roots
+    /// (name mode), so its names mean something.
+    by_name: bool,
 }
 
 impl core::fmt::Debug for Session {
@@ -253,6 +256,7 @@ impl Session {
         Ok(Self {
             conn: Conn::Client(conn),
             mismatch,
+            by_name: wants_webpki.is_some(),
         })
     }
 
@@ -260,7 +264,11 @@ impl Session {
         let provider = provider();
         let mismatch = Arc::new(Mutex::new(None));
         let versions = &[&rustls::version::TLS13, &rustls::version::TLS12];
-        let builder = ServerConfig::builder_with_details(provider.clone(), Arc::new(Epoch))
+        let time: Arc<dyn TimeProvider> = match &cfg.peer {
+            PeerCheck::Name { clock, .. } => Arc::new(ClockAdapter(clock.clone())),
+            PeerCheck::Fingerprint(_) | PeerCheck::None => Arc::new(Epoch),
+        };
+        let builder = ServerConfig::builder_with_details(provider.clone(), time)
             .with_protocol_versions(versions)
             .map_err(|e| tls_config(&e))?;
         let builder = match &cfg.peer {
@@ -271,7 +279,19 @@ impl Session {
                     algorithms: provider.signature_verification_algorithms,
                 }))
             }
-            PeerCheck::None | PeerCheck::Name { .. } => builder.with_no_client_auth(),
+            PeerCheck::Name { roots, .. } => {
+                // Peer relays present a CA-issued certificate; clients present none
+                // (R4976-022): requested, not required.
+                let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                    roots.store.clone(),
+                    provider.clone(),
+                )
+                .allow_unauthenticated()
+                .build()
+                .map_err(|e| ConfigError::Tls(e.to_string()))?;
+                builder.with_client_cert_verifier(verifier)
+            }
+            PeerCheck::None => builder.with_no_client_auth(),
         };
         let (chain, key) = cert_and_key(&cfg.local);
         let mut config = builder
@@ -283,6 +303,7 @@ impl Session {
         Ok(Self {
             conn: Conn::Server(conn),
             mismatch,
+            by_name: matches!(cfg.peer, PeerCheck::Name { .. }),
         })
     }
 
@@ -322,6 +343,14 @@ impl Session {
             Conn::Server(c) => c.peer_certificates(),
         };
         certs.and_then(|c| c.first()).map(AsRef::as_ref)
+    }
+
+    /// The peer's end-entity certificate when it was verified against trust roots.
+    pub(crate) fn verified_peer(&self) -> Option<&[u8]> {
+        if !self.by_name || self.is_handshaking() {
+            return None;
+        }
+        self.peer_end_entity()
     }
 
     pub(crate) fn version(&self) -> Option<TlsVersion> {
@@ -740,5 +769,48 @@ impl ClientCertVerifier for FingerprintVerifier {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
+    }
+}
+
+/// A peer certificate that chained to our trust roots: which host names it vouches for.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PeerIdentity {
+    der: Arc<[u8]>,
+}
+
+impl PeerIdentity {
+    pub(crate) fn new(der: &[u8]) -> Self {
+        Self { der: der.into() }
+    }
+
+    /// Whether the certificate names `host` (a DNS name, or an IP address with or without
+    /// IPv6 brackets) in its subject alternative names, with the same rules as a TLS
+    /// client's server-name check (wildcards included).
+    #[must_use]
+    pub fn is_valid_for(&self, host: &str) -> bool {
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        let Ok(name) = ServerName::try_from(host) else {
+            return false;
+        };
+        let der = CertificateDer::from(&self.der[..]);
+        webpki::EndEntityCert::try_from(&der)
+            .is_ok_and(|cert| cert.verify_is_valid_for_subject_name(&name).is_ok())
+    }
+
+    /// The certificate, DER.
+    #[must_use]
+    pub fn certificate(&self) -> &[u8] {
+        &self.der
+    }
+}
+
+impl core::fmt::Debug for PeerIdentity {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PeerIdentity")
+            .field("len", &self.der.len())
+            .finish_non_exhaustive()
     }
 }
