@@ -369,3 +369,159 @@ fn r4976_018_r4976_045_auth_through_an_intra_domain_relay() {
         got.iter().map(|g| text(g)).collect::<Vec<_>>()
     );
 }
+
+/// A forwarded AUTH (From-Path: previous hop, then the client) on connection `c`.
+fn forwarded_auth(tid: &str, prev: &str) -> Vec<u8> {
+    format!("MSRP {tid} AUTH\r\nTo-Path: {INTRA}\r\nFrom-Path: {prev} {ALICE}\r\n-------{tid}$\r\n")
+        .into_bytes()
+}
+
+/// R4976-025: a previous hop authenticated as a relay by mutual TLS must speak for the
+/// host of the first From-Path URI; a relay certificate for one name cannot forward
+/// requests in another's name (403), while the client behind it is still challenged.
+#[test]
+fn r4976_025_peer_relay_must_own_the_first_from_path_host() {
+    let mut net = Net::new();
+    let r = net.add_relay(relay_config(INTRA, 21));
+    let (p, c) = net.connect_peer(r);
+    net.relays[r]
+        .set_peer_relay(c, cert(&["edge.example.com"]))
+        .unwrap();
+    let ok = exchange(
+        &mut net,
+        p,
+        &forwarded_auth("pr000001", "msrps://edge.example.com:9000/xyz;tcp"),
+    );
+    assert_eq!(status(&ok), 401, "{}", text(&ok));
+    let forged = exchange(
+        &mut net,
+        p,
+        &forwarded_auth("pr000002", "msrps://other.example.net:9000/xyz;tcp"),
+    );
+    assert_eq!(status(&forged), 403, "{}", text(&forged));
+    // A plain client connection is not a relay: the same AUTH is challenged (Digest
+    // authenticates the client; R4976-022 "none marks an MSRP client").
+    let (q, qc) = net.connect_peer(r);
+    let plain = exchange(
+        &mut net,
+        q,
+        &forwarded_auth("pr000003", "msrps://other.example.net:9000/xyz;tcp"),
+    );
+    assert_eq!(status(&plain), 401, "{}", text(&plain));
+    // A closed connection cannot be marked.
+    net.close_peer(q);
+    assert!(net.relays[r].set_peer_relay(qc, cert(&["x"])).is_err());
+}
+
+/// R4976-028: a URI issued to a mutually authenticated previous-hop relay is valid over
+/// any connection to that relay: after the relay link drops, intra dials extra again and
+/// traffic flows both ways through the URI extra issued before.
+#[test]
+fn r4976_028_uri_issued_to_a_peer_relay_survives_its_connection() {
+    let mut net = Net::new();
+    let intra = net.add_relay(relay_config(INTRA, 22));
+    let extra = net.add_relay(relay_config(EXTRA, 23));
+    net.certs.insert(intra, vec!["intra.example.com".into()]);
+    let (alice, _) = net.connect_peer(intra);
+    let use_path = net
+        .auth(alice, "alice", PASSWORD, &[INTRA, EXTRA], ALICE)
+        .unwrap();
+    assert_eq!(use_path.len(), 2, "{use_path:?}");
+    let (bob, _) = net.connect_peer(extra);
+    let bob_uri = "msrps://bob.example.net:8145/foo;tcp";
+    bob_reaches_alice(&mut net, bob, alice, &use_path, "first1");
+
+    net.cut_relay_links();
+    // Alice → bob: intra dials extra anew; extra accepts its own URI from that relay.
+    net.send(
+        alice,
+        &send(
+            "a1b2c3d4",
+            &[use_path[0].as_str(), use_path[1].as_str(), bob_uri],
+            &[ALICE],
+            "Message-ID: after1\r\n",
+            Some(b"hello again"),
+        ),
+    );
+    let got = net.frames(bob);
+    let sends: Vec<_> = got
+        .iter()
+        .filter(|g| text(g).contains(" SEND\r\n"))
+        .collect();
+    assert_eq!(
+        sends.len(),
+        1,
+        "{:?}",
+        got.iter().map(|g| text(g)).collect::<Vec<_>>()
+    );
+    assert_eq!(body(sends[0]), b"hello again");
+    // Bob → alice over the new connection.
+    bob_reaches_alice(&mut net, bob, alice, &use_path, "back11");
+}
+
+/// Bob (a direct client of extra) sends one SEND to alice through both relays.
+fn bob_reaches_alice(
+    net: &mut Net,
+    bob: usize,
+    alice: usize,
+    use_path: &[msrp_proto::uri::Uri],
+    mid: &str,
+) {
+    let bob_uri = "msrps://bob.example.net:8145/foo;tcp";
+    let to = [use_path[1].as_str(), use_path[0].as_str(), ALICE];
+    let tid = format!("t{mid}");
+    net.send(
+        bob,
+        &send(
+            &tid,
+            &to,
+            &[bob_uri],
+            &format!("Message-ID: {mid}\r\n"),
+            Some(b"hi"),
+        ),
+    );
+    let got = net.frames(alice);
+    let sends: Vec<_> = got
+        .iter()
+        .filter(|g| text(g).contains(" SEND\r\n"))
+        .collect();
+    assert_eq!(
+        sends.len(),
+        1,
+        "{:?}",
+        got.iter().map(|g| text(g)).collect::<Vec<_>>()
+    );
+    net.frames(bob);
+}
+
+/// R4976-028, the other half: without mutual TLS the URI dies with the connection.
+#[test]
+fn r4976_028_uri_issued_over_an_unauthenticated_relay_link_dies_with_it() {
+    let mut net = Net::new();
+    let intra = net.add_relay(relay_config(INTRA, 24));
+    let extra = net.add_relay(relay_config(EXTRA, 25));
+    let (alice, _) = net.connect_peer(intra);
+    let use_path = net
+        .auth(alice, "alice", PASSWORD, &[INTRA, EXTRA], ALICE)
+        .unwrap();
+    let (bob, _) = net.connect_peer(extra);
+    let bob_uri = "msrps://bob.example.net:8145/foo;tcp";
+    bob_reaches_alice(&mut net, bob, alice, &use_path, "first2");
+    net.cut_relay_links();
+    net.send(
+        alice,
+        &send(
+            "a1b2c3d5",
+            &[use_path[0].as_str(), use_path[1].as_str(), bob_uri],
+            &[ALICE],
+            "Message-ID: after2\r\n",
+            Some(b"hello again"),
+        ),
+    );
+    let got = net.frames(bob);
+    assert!(
+        got.iter().all(|g| !text(g).contains(" SEND\r\n")),
+        "{:?}",
+        got.iter().map(|g| text(g)).collect::<Vec<_>>()
+    );
+}

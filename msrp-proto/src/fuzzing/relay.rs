@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use super::Input;
 use crate::engine::ConnectionId;
 use crate::rand::SeededRandom;
+use crate::relay::server::PeerRelay;
 use crate::relay::{
     AuthClient, AuthConfig, AuthEvent, Event as RelayEvent, MemoryCredentials, Relay, RelayConfig,
 };
@@ -24,6 +25,7 @@ use crate::wire::{Decoder, Event as WireEvent, Head, Limits};
 ///   transaction id, reports, Byte-Range, extra header lines and body;
 /// * client k reads n bytes of what the relay wrote to it (or stops reading), half-closes,
 ///   or a new client connects; the relay's dial requests succeed or fail by choice;
+///   client k is marked a peer relay with a certificate for some client's host;
 /// * the clock advances through every timer.
 ///
 /// Checks: nothing panics, no method refuses a connection the relay still reports open;
@@ -264,8 +266,20 @@ impl RelaySim {
                     self.events();
                 }
             }
-            _ => match input.byte() % 3 {
+            _ => match input.byte() % 4 {
                 0 => self.accept(),
+                3 => {
+                    // The client authenticated as a relay by TLS, for its own name or
+                    // for another client's (R4976-025 must refuse the latter's traffic).
+                    let n = usize::from(input.byte()) % self.clients.len();
+                    let host = self.clients[n].own.as_ref().host_str().to_owned();
+                    let conn = self.clients[k].conn;
+                    if self.clients[k].open {
+                        self.relay
+                            .set_peer_relay(conn, Arc::new(FuzzCert(host)))
+                            .expect("marking an open connection");
+                    }
+                }
                 1 => {
                     let conn = self.clients[k].conn;
                     if self.clients[k].open && self.relay.handle_connected(conn, self.now).is_ok() {
@@ -402,6 +416,16 @@ impl RelaySim {
         msg.push(flag);
         msg.extend_from_slice(b"\r\n");
         self.write(k, &msg);
+    }
+}
+
+/// A peer relay certificate valid for one host.
+#[derive(Debug)]
+struct FuzzCert(String);
+
+impl PeerRelay for FuzzCert {
+    fn is_valid_for(&self, host: &str) -> bool {
+        self.0.eq_ignore_ascii_case(host)
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use msrp_proto::engine::ConnectionId;
 use msrp_proto::rand::SeededRandom;
-use msrp_proto::relay::server::Event;
+use msrp_proto::relay::server::{Event, PeerRelay};
 use msrp_proto::relay::{AuthClient, AuthConfig, AuthEvent, MemoryCredentials, Relay, RelayConfig};
 use msrp_proto::uri::Uri;
 use msrp_proto::wire::{Decoder, Event as WireEvent};
@@ -57,6 +57,23 @@ pub struct Net {
     /// (host, port) → where a dial lands.
     pub names: HashMap<(String, u16), Dial>,
     pub events: Vec<(usize, Event)>,
+    /// Relays with a certificate for these names: a relay they dial learns it
+    /// (mutual TLS, R4976-022).
+    pub certs: HashMap<usize, Vec<String>>,
+}
+
+/// A peer relay's verified certificate, by its names (exact match only).
+#[derive(Debug)]
+pub struct TestCert(pub Vec<String>);
+
+impl PeerRelay for TestCert {
+    fn is_valid_for(&self, host: &str) -> bool {
+        self.0.iter().any(|n| n.eq_ignore_ascii_case(host))
+    }
+}
+
+pub fn cert(names: &[&str]) -> Arc<dyn PeerRelay> {
+    Arc::new(TestCert(names.iter().map(|&n| n.to_owned()).collect()))
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -77,6 +94,7 @@ impl Net {
             links: Vec::new(),
             names: HashMap::new(),
             events: Vec::new(),
+            certs: HashMap::new(),
         }
     }
 
@@ -121,6 +139,20 @@ impl Net {
 
     pub fn send(&mut self, p: usize, bytes: &[u8]) {
         self.peers[p].backlog.extend_from_slice(bytes);
+        self.drive();
+    }
+
+    /// Every relay-to-relay connection goes down (both relays see EOF).
+    pub fn cut_relay_links(&mut self) {
+        for l in 0..self.links.len() {
+            if let (true, End::Relay(r1, c1), End::Relay(r2, c2)) =
+                (self.links[l].up, self.links[l].a, self.links[l].b)
+            {
+                self.links[l].up = false;
+                let _ = self.relays[r1].handle_eof(c1, self.now);
+                let _ = self.relays[r2].handle_eof(c2, self.now);
+            }
+        }
         self.drive();
     }
 
@@ -222,6 +254,11 @@ impl Net {
                         match self.names.get(&key).copied() {
                             Some(Dial::Relay(r2)) => {
                                 let c2 = self.relays[r2].add_connection(now);
+                                if let Some(names) = self.certs.get(&r) {
+                                    let names: Vec<&str> =
+                                        names.iter().map(String::as_str).collect();
+                                    self.relays[r2].set_peer_relay(c2, cert(&names)).unwrap();
+                                }
                                 self.links.push(Link {
                                     a: End::Relay(r, *conn),
                                     b: End::Relay(r2, c2),

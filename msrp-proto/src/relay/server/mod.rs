@@ -77,13 +77,18 @@
 //!   within [`RelayConfig::probation`] is closed; so is a client connection after
 //!   [`RelayConfig::max_auth_failures`] failed AUTHs (R4976-032).
 //!
+//! * **Peer relays** (RFC 4976 §6.1, §6.3): a connection whose peer presented a valid
+//!   certificate is marked with [`Relay::set_peer_relay`] by the adapter (R4976-022).
+//!   Each request on it must name, first in From-Path, a host the certificate is valid
+//!   for, or gets 403 (R4976-025); the client behind it is still authenticated by Digest.
+//!   A URI issued through such a relay belongs to the relay, not to the connection: it
+//!   outlives the connection and is valid over any connection to that relay — another
+//!   one it authenticated on, or one dialled toward it (R4976-028).
+//!
 //! # Not done yet
 //!
-//! * TLS identity of peer relays (R4976-022/-025/-028 "valid over any connection to that
-//!   relay"): URIs issued on behalf of another relay are bound to the one connection the
-//!   AUTH came on, and incoming connections from relays are not reused for outgoing
-//!   requests (the relay dials its own). The adapter has no way yet to say "this
-//!   connection is relay X".
+//! * Incoming connections from peer relays are not reused for outgoing requests toward
+//!   them (the relay dials its own; RFC 4976 §5.2 leaves suitability to local policy).
 //! * AUTH only over TLS (R4976-051) is the adapter's business (listen for AUTH on TLS
 //!   only); the relay does not know the transport.
 //! * A relay-initiated close discards unwritten output (e.g. the last 401 before an
@@ -93,9 +98,9 @@
 //!   (the new transaction id is random with ≥ 71 bits, unknown to the sender).
 //! * Idle connection shedding (R4976-046), REPORTs for non-SEND failures, and forwarding
 //!   a REPORT whose original connection is gone.
-//! * Tests (`tests/relay_server*.rs`) use raw byte peers and our `AuthClient`; a
-//!   scenario with two `engine::Endpoint`s through the relay, a fuzz target and a
-//!   counting-allocator check of the memory bound are still to be written.
+//! * No counting-allocator test of the back-pressure bound: it is checked by
+//!   [`Relay::buffered`] in the tests and the `relay` fuzz target, and measured by the
+//!   tokio adapter's `relay_idle` bench.
 
 mod auth;
 mod config;
@@ -314,11 +319,30 @@ struct Conn {
     /// The probation timer, until a request succeeds (R4976-023).
     probation: Option<(Instant, u64)>,
     auth_failures: u8,
+    /// The peer authenticated as a relay by mutual TLS (R4976-022).
+    peer_relay: Option<Arc<dyn PeerRelay>>,
 }
 
 impl Conn {
     fn pending(&self) -> usize {
         self.out.len() - self.out_sent + self.waiting_bytes
+    }
+}
+
+/// What TLS established about a connection's peer when it authenticated as a relay with
+/// a certificate (mutual TLS, R4976-022): the names it may speak for. The adapter hands
+/// it over with [`Relay::set_peer_relay`]; with the `tls` feature
+/// [`tls::PeerIdentity`](crate::tls::PeerIdentity) implements it.
+pub trait PeerRelay: Send + Sync + core::fmt::Debug {
+    /// Whether the peer's certificate names `host` (a URI host as written: a DNS name,
+    /// an IPv4 address or a bracketed IPv6 address).
+    fn is_valid_for(&self, host: &str) -> bool;
+}
+
+#[cfg(feature = "tls")]
+impl PeerRelay for crate::tls::PeerIdentity {
+    fn is_valid_for(&self, host: &str) -> bool {
+        Self::is_valid_for(self, host)
     }
 }
 
@@ -332,6 +356,10 @@ struct Issued {
     /// (From-Path[0]): outward requests to that URI go back over it (R4976-005), which
     /// is how a relay-less peer that dialled us is reached.
     peer: Option<(u32, u64, Uri)>,
+    /// Issued to a previous-hop relay authenticated by mutual TLS: its URI (From-Path[0]
+    /// of the AUTH). The issued URI is then valid over any connection to that relay and
+    /// outlives the one the AUTH came on (R4976-028).
+    relay: Option<Uri>,
 }
 
 /// What the first To-Path URI of a request is to us.
@@ -459,6 +487,7 @@ impl Relay {
             paused: false,
             probation: None,
             auth_failures: 0,
+            peer_relay: None,
         };
         match self.conns.iter().position(Option::is_none) {
             Some(i) => {
@@ -507,6 +536,24 @@ impl Relay {
         self.conn_mut(conn.0)?;
         self.drop_conn(conn.0, None, now);
         self.resume(now);
+        Ok(())
+    }
+
+    /// `conn`'s peer authenticated as a relay with a certificate (mutual TLS, RFC 4976
+    /// §6.1, R4976-022): call it after the TLS handshake, before feeding input. From then
+    /// on every request on `conn` must carry, as its first From-Path URI, a host `peer`
+    /// is valid for, or it is refused with 403 (R4976-025); URIs issued through it are
+    /// valid over any connection to that relay (R4976-028). A connection without it is a
+    /// client's, authenticated by Digest.
+    ///
+    /// # Errors
+    /// [`Error::UnknownConnection`] if `conn` is not open.
+    pub fn set_peer_relay(
+        &mut self,
+        conn: ConnectionId,
+        peer: Arc<dyn PeerRelay>,
+    ) -> Result<(), Error> {
+        self.conn_mut(conn.0)?.peer_relay = Some(peer);
         Ok(())
     }
 
@@ -849,11 +896,13 @@ impl Relay {
         }
         // R4976-028: URIs issued over this connection die with it.
         let timers = &mut self.timers;
+        // Those issued to a mutually authenticated relay outlive it (R4976-028).
         self.issued.retain(|_, i| {
-            if i.owner == c {
+            let dies = i.owner == c && i.relay.is_none();
+            if dies {
                 timers.remove(&i.timer);
             }
-            i.owner != c
+            !dies
         });
         if let Some(key) = conn.probation {
             self.timers.remove(&key);
@@ -981,7 +1030,7 @@ impl Relay {
     }
 
     /// What `u` (a first To-Path URI) is to this relay.
-    fn classify(&self, u: &UriRef<'_>) -> Target {
+    fn classify(&mut self, u: &UriRef<'_>) -> Target {
         let a = self.cfg.authority.as_ref();
         let ours = u.scheme() == a.scheme()
             && u.host()
@@ -995,14 +1044,49 @@ impl Relay {
             return Target::Authority;
         };
         match self.issued.get(sid) {
-            Some(i)
-                if i.uri.matches(u)
-                    && self.conn(i.owner).is_some_and(|c| c.epoch == i.owner_epoch) =>
-            {
-                Target::Issued { owner: i.owner }
-            }
+            Some(i) if i.uri.matches(u) => match self.owner_of(sid) {
+                Some(owner) => Target::Issued { owner },
+                None => Target::OwnUnknown,
+            },
             _ => Target::OwnUnknown,
         }
+    }
+
+    /// The live connection toward the owner of issued URI `sid`. A client's URI lives
+    /// only on the connection its AUTH came on; a relay's (R4976-028) on any connection
+    /// to that relay: the one it came on, another one the relay authenticated on, or one
+    /// dialled toward its URI.
+    fn owner_of(&mut self, sid: &str) -> Option<u32> {
+        let i = self.issued.get(sid)?;
+        if self.conn(i.owner).is_some_and(|c| c.epoch == i.owner_epoch) {
+            return Some(i.owner);
+        }
+        let relay = i.relay.clone()?;
+        let found = (0..self.conns.len() as u32).find(|&c| self.speaks_for(c, &relay.as_ref()));
+        let c = match found {
+            Some(c) => c,
+            None => self.connection_toward(&relay.as_ref()),
+        };
+        let epoch = self.conn(c)?.epoch;
+        let i = self.issued.get_mut(sid)?;
+        i.owner = c;
+        i.owner_epoch = epoch;
+        Some(c)
+    }
+
+    /// Whether connection `c` is to the relay at `relay`'s host, authenticated: by its
+    /// client certificate (mutual TLS), or because we dialled it over TLS at that host
+    /// (the adapter checks an `msrps` next hop's certificate by name).
+    fn speaks_for(&self, c: u32, relay: &UriRef<'_>) -> bool {
+        self.conn(c).is_some_and(|conn| {
+            conn.peer_relay
+                .as_ref()
+                .is_some_and(|p| p.is_valid_for(relay.host_str()))
+                || conn
+                    .key
+                    .as_ref()
+                    .is_some_and(|k| k.scheme == Scheme::Msrps && k.host == ConnKey::of(relay).host)
+        })
     }
 
     /// The connection toward `next` (reused by P-17 key, else a new one to dial).
@@ -1161,6 +1245,19 @@ impl Relay {
             self.set_cur(src, Cur::Discard(None), None);
             return;
         };
+        // R4976-025: a previous hop authenticated as a relay speaks only for its own
+        // names.
+        if let Some(peer) = self.conn(src).and_then(|c| c.peer_relay.clone()) {
+            let prev = head
+                .from_path()
+                .and_then(|mut p| p.next())
+                .and_then(Result::ok);
+            if !prev.is_some_and(|u| peer.is_valid_for(u.host_str())) {
+                self.respond(src, head, policy, StatusCode::FORBIDDEN, first);
+                self.set_cur(src, Cur::Discard(None), None);
+                return;
+            }
+        }
         match self.classify(&first) {
             Target::Foreign => {
                 // R4976-024: a request not addressed to us.
@@ -1228,9 +1325,15 @@ impl Relay {
         policy: ResponsePolicy,
     ) {
         let first = to[0];
-        // R4976-033: from the owner outward, or from anyone toward the owner.
+        // R4976-033: from the owner outward, or from anyone toward the owner. A relay's
+        // URI is the owner's over any of its connections (R4976-028).
+        let relay = first
+            .session_id()
+            .and_then(|sid| self.issued.get(sid))
+            .and_then(|i| i.relay.clone());
+        let from_owner = src == owner || relay.is_some_and(|r| self.speaks_for(src, &r.as_ref()));
         let mut popped = 1;
-        let dest = if src == owner {
+        let dest = if from_owner {
             match to.get(1).map(|n| (n, self.classify(n))) {
                 Some((_, Target::Issued { owner: o2 })) if to.len() >= 3 => {
                     // Both ends behind this relay: our URI again, toward its owner.
@@ -1825,6 +1928,13 @@ impl Relay {
         };
         w.typed(KnownHeader::AuthenticationInfo, |b| info.write(b));
         w.finish_bodiless(Flag::End);
+        // Through a mutually authenticated relay (its name checked in `on_head`), the
+        // URI belongs to that relay rather than to this connection (R4976-028).
+        let relay = self
+            .conn(src)
+            .is_some_and(|c| c.peer_relay.is_some())
+            .then(|| from.first().filter(|_| via > 0).map(UriRef::to_owned))
+            .flatten();
         self.issued.insert(
             sid,
             Issued {
@@ -1833,6 +1943,7 @@ impl Relay {
                 owner_epoch,
                 timer,
                 peer: None,
+                relay,
             },
         );
         self.push_frame(src, frame, None);
