@@ -49,6 +49,12 @@ pub(crate) struct Options {
     /// refused rather than dialled in plain TCP.
     #[arg(long)]
     tls_roots: Option<PathBuf>,
+    /// Trust roots (PEM) for peer relays on the TLS listener: it then requests client
+    /// certificates, and a peer presenting one these roots accept is a relay that may
+    /// forward in its certificate's names (mutual TLS, RFC 4976 §6.1). Clients present
+    /// none and authenticate with Digest.
+    #[arg(long, requires = "tls_listen")]
+    peer_roots: Option<PathBuf>,
 }
 
 /// The system clock, for certificate validity when dialling over TLS.
@@ -106,7 +112,11 @@ pub(crate) async fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
     };
     let tls = match (o.tls_listen, &identity) {
         (Some(addr), Some(local)) => {
-            let config = TlsServerConfig::by_name(local.clone());
+            let mut config = TlsServerConfig::by_name(local.clone());
+            if let Some(path) = &o.peer_roots {
+                config =
+                    config.with_peer_relays(load_roots(path)?, std::sync::Arc::new(SystemClock));
+            }
             Some((tokio::net::TcpListener::bind(addr).await?, config))
         }
         _ => None,
@@ -136,6 +146,9 @@ pub(crate) async fn run(o: &Options) -> Result<(), Box<dyn std::error::Error>> {
     let mut server = RelayServer::with_listener(plain, cfg, creds)?;
     if let Some((l, config)) = tls {
         listening.push_str(&format!(", tls {}", l.local_addr()?));
+        if o.peer_roots.is_some() {
+            listening.push_str(" (peer relays by certificate)");
+        }
         server = server.with_tls_listener(l, config);
     }
     if let Some(path) = &o.tls_roots {

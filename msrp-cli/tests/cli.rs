@@ -254,7 +254,8 @@ fn pem(label: &str, der: &[u8]) -> String {
 }
 
 /// `msrp relay --tls-listen --cert --key` loads a PEM identity and listens for `msrps`
-/// (R4976-051: AUTH over TLS), `--tls-roots` the roots for dialling `msrps` next hops;
+/// (R4976-051: AUTH over TLS), `--tls-roots` the roots for dialling `msrps` next hops,
+/// `--peer-roots` those of peer relays' client certificates (R4976-065);
 /// a key that is not PKCS#8 PEM is a clear error.
 #[test]
 fn r4976_051_msrp_relay_listens_for_tls_with_a_pem_identity() {
@@ -289,8 +290,10 @@ fn r4976_051_msrp_relay_listens_for_tls_with_a_pem_identity() {
         .arg(&cert)
         .arg("--key")
         .arg(key)
-        // Its own certificate as the trust root for msrps next hops.
+        // Its own certificate as the trust root for msrps next hops and peer relays.
         .arg("--tls-roots")
+        .arg(&cert)
+        .arg("--peer-roots")
         .arg(&cert)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -306,6 +309,7 @@ fn r4976_051_msrp_relay_listens_for_tls_with_a_pem_identity() {
     let _ = child.wait();
     assert!(first.contains("msrps://127.0.0.1:"), "{first}");
     assert!(first.contains(", tls 127.0.0.1:"), "{first}");
+    assert!(first.contains("(peer relays by certificate)"), "{first}");
     assert!(
         first.contains("msrps next hops over TLS (1 roots)"),
         "{first}"

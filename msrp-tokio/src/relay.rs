@@ -22,16 +22,16 @@
 //! ```
 //!
 //! A TLS listener (`msrps`, RFC 4976 §9.2: AUTH only over TLS) is added with
-//! [`RelayServer::with_tls_listener`]: the relay presents its certificate and requests
-//! none (R4976-067); each TLS connection is one task that owns the
-//! [`TlsConnection`] (socket ⇄ TLS ⇄ relay), with the same back-pressure.
+//! [`RelayServer::with_tls_listener`]: the relay presents its certificate; each TLS
+//! connection is one task that owns the [`TlsConnection`] (socket ⇄ TLS ⇄ relay), with
+//! the same back-pressure. Built with [`TlsServerConfig::with_peer_relays`], the listener
+//! also requests client certificates: a peer that presents one the given roots accept is
+//! a peer relay (mutual TLS, R4976-022/-065) and the relay checks what it forwards
+//! against its names (R4976-025/-028); clients present none (R4976-067) and use Digest.
 //!
 //! Toward an `msrps` next hop the relay dials TLS, checking the peer by name, when
 //! [`RelayServer::with_tls_dial`] gave it trust roots (and presents its own certificate
 //! if given one); without them it refuses such a hop rather than fall back to plain TCP.
-//!
-//! Not yet: requesting and checking client certificates of peer relays (mutual TLS on
-//! the listener, R4976-022/-065); a previous-hop relay is treated like a client.
 
 use std::collections::HashMap;
 use std::io;
@@ -42,7 +42,8 @@ use bytes::{Bytes, BytesMut};
 use msrp_proto::engine::ConnectionId;
 use msrp_proto::relay::server::{ConfigError, CredentialStore, Event, Relay, RelayConfig};
 use msrp_proto::tls::{
-    LocalCertificate, TlsClientConfig, TlsConnection, TlsServerConfig, TrustRoots, WallClock,
+    LocalCertificate, PeerIdentity, TlsClientConfig, TlsConnection, TlsEvent, TlsServerConfig,
+    TrustRoots, WallClock,
 };
 use msrp_proto::uri::Scheme;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -66,6 +67,8 @@ enum Io {
         Option<Box<TlsConnection>>,
     ),
     Read(ConnectionId, Bytes),
+    /// An accepted TLS peer presented a certificate our roots vouch for: a peer relay.
+    PeerRelay(ConnectionId, PeerIdentity),
     Eof(ConnectionId),
     Written,
 }
@@ -218,7 +221,7 @@ impl RelayServer {
                         Ok(tls) => {
                             let _ = s.set_nodelay(true);
                             let c = relay.add_connection(t);
-                            conns.insert(c, start_tls(c, s, tls, &io_tx));
+                            conns.insert(c, start_tls(c, s, tls, true, &io_tx));
                         }
                         Err(e) => tracing::warn!("relay TLS: {e}"),
                     }
@@ -227,7 +230,7 @@ impl RelayServer {
                     let _ = s.set_nodelay(true);
                     if relay.handle_connected(c, t).is_ok() {
                         let io = match tls {
-                            Some(tls) => start_tls(c, s, *tls, &io_tx),
+                            Some(tls) => start_tls(c, s, *tls, false, &io_tx),
                             None => start(c, s, &io_tx),
                         };
                         conns.insert(c, io);
@@ -245,6 +248,10 @@ impl RelayServer {
                 }
                 Io::Eof(c) => {
                     let _ = relay.handle_eof(c, t);
+                }
+                Io::PeerRelay(c, id) => {
+                    tracing::debug!(?c, "relay: peer relay authenticated by certificate");
+                    let _ = relay.set_peer_relay(c, Arc::new(id));
                 }
                 Io::Written => {}
             }
@@ -425,10 +432,15 @@ fn start(c: ConnectionId, s: TcpStream, io_tx: &mpsc::Sender<Io>) -> ConnIo {
 /// Starts the one task of a TLS connection: it owns the [`TlsConnection`] and moves
 /// ciphertext to and from the socket, plaintext to the relay task (one piece at a time,
 /// under the same credit as [`start`]'s reader) and from the relay's output channel.
+///
+/// On an `accepted` connection whose client presented a certificate the listener's
+/// roots accept ([`TlsServerConfig::with_peer_relays`]), the relay learns the peer's
+/// identity before any of its input (R4976-022).
 fn start_tls(
     c: ConnectionId,
     s: TcpStream,
     mut tls: TlsConnection,
+    accepted: bool,
     io_tx: &mpsc::Sender<Io>,
 ) -> ConnIo {
     let (out_tx, mut out_rx) = mpsc::channel::<Bytes>(PIPE);
@@ -476,6 +488,12 @@ fn start_tls(
             }
             while let Some(ev) = tls.poll_event() {
                 tracing::debug!(?c, ?ev, "relay TLS");
+                if let (true, TlsEvent::HandshakeComplete { .. }, Some(id)) =
+                    (accepted, &ev, tls.peer_identity())
+                    && tx.send(Io::PeerRelay(c, id)).await.is_err()
+                {
+                    return;
+                }
             }
             // Hand plaintext to the relay once it took the previous piece.
             if !inbound.is_empty() {

@@ -342,3 +342,68 @@ async fn r4976_065_a_relay_dials_an_msrps_next_hop_over_tls() {
         .await
         .unwrap();
 }
+
+/// Relay A (plain TCP for Alice) forwards Alice's AUTH to relay B, whose `msrps`
+/// listener requests client certificates and trusts A's. Returns Alice's AUTH result
+/// through both (R4976-018): A presents a certificate for `a_names`.
+async fn auth_through_two_relays(
+    a_names: &[&str],
+) -> Result<msrp_tokio::RelayRoute, msrp_tokio::Error> {
+    let clock: std::sync::Arc<dyn WallClock> = std::sync::Arc::new(SystemClock);
+    let cert_b = LocalCertificate::generate_self_signed(&["127.0.0.1"]).unwrap();
+    let cert_a = LocalCertificate::generate_self_signed(a_names).unwrap();
+    let (mut trust_b, mut trust_a) = (TrustRoots::new(), TrustRoots::new());
+    trust_b.add_der(cert_b.certificate_der()).unwrap();
+    trust_a.add_der(cert_a.certificate_der()).unwrap();
+
+    let b_plain = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let b_tls = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let b_auth = format!(
+        "msrps://127.0.0.1:{};tcp",
+        b_tls.local_addr().unwrap().port()
+    );
+    let listener = TlsServerConfig::by_name(cert_b).with_peer_relays(trust_a, clock.clone());
+    tokio::spawn(
+        relay_server(b_plain, &b_auth)
+            .with_tls_listener(b_tls, listener)
+            .run(),
+    );
+    let a_plain = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let a_addr = a_plain.local_addr().unwrap();
+    let a_auth = format!("msrp://127.0.0.1:{};tcp", a_addr.port());
+    tokio::spawn(
+        relay_server(a_plain, &a_auth)
+            .with_tls_dial(trust_b, clock, Some(cert_a))
+            .run(),
+    );
+    let me = msrp_tokio::session_uri(false, "127.0.0.1", 9).unwrap();
+    let relays = vec![Uri::parse(&a_auth).unwrap(), Uri::parse(&b_auth).unwrap()];
+    let mut cfg = AuthConfig::new("alice", "pw-a", relays, me);
+    cfg.allow_plain_tcp = true; // loopback; production AUTH is TLS-only (R4976-051)
+    let alice = Endpoint::new(EndpointConfig::default());
+    tokio::time::timeout(LIMIT, alice.connect_relay(a_addr, None, cfg))
+        .await
+        .unwrap()
+}
+
+/// R4976-022, R4976-025, R4976-065: relay-to-relay TLS is mutual. Relay B's listener
+/// accepts A's certificate, learns its names and lets A forward in its own name: the
+/// AUTH through both relays succeeds with a two-relay Use-Path.
+#[tokio::test]
+async fn r4976_022_r4976_065_relays_authenticate_each_other_by_certificate() {
+    let route = auth_through_two_relays(&["127.0.0.1"]).await.unwrap();
+    assert_eq!(route.use_path.len(), 2, "{:?}", route.use_path);
+}
+
+/// R4976-025: a relay whose (trusted) certificate does not name the host it forwards
+/// for is refused: the AUTH through it fails with 403 instead of reaching Digest.
+#[tokio::test]
+async fn r4976_025_a_relay_certificate_for_another_name_is_refused() {
+    let err = auth_through_two_relays(&["elsewhere.test"])
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{err:?}").contains("403"),
+        "expected a 403 from relay B: {err:?}"
+    );
+}
