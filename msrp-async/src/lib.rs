@@ -240,6 +240,12 @@ impl core::fmt::Display for SessionFailure {
                 write!(f, "the peer rejected the session: {} {}", s.0, s.reason())
             }
             Self::Msrp(SessionError::ConnectionLost(r)) => write!(f, "connection lost: {r:?}"),
+            Self::Msrp(SessionError::DataLost(s)) => write!(
+                f,
+                "part of a message was not received ({} {}): renegotiate the session",
+                s.0,
+                s.reason()
+            ),
             Self::Msrp(e) => write!(f, "{e:?}"),
             Self::Tls(e) => write!(f, "TLS: {e}"),
             Self::Io(k) => write!(f, "I/O: {k}"),

@@ -902,3 +902,118 @@ fn r4975_107_max_send_chunk_body_caps_every_chunk() {
     }
     assert!(chunks >= 3 + 2 + 3, "{chunks} chunks");
 }
+
+/// Answers every request in `out` with 200 (as the first relay would, hop by hop).
+fn answer_all(r: &mut Raw, out: &[u8]) {
+    for line in text(out).lines().filter(|l| l.starts_with("MSRP ")) {
+        let tid = line.split(' ').nth(1).unwrap();
+        let ok = format!(
+            "MSRP {tid} 200 OK\r\nTo-Path: {ALICE}\r\nFrom-Path: {BOB}\r\n-------{tid}$\r\n"
+        );
+        r.feed(ok.as_bytes());
+    }
+    r.side.drain_events();
+}
+
+/// A bound session on which alice sent `text` and got its hop-by-hop 200.
+fn sent_through_relay(
+    seed: u64,
+    text_body: &'static [u8],
+) -> (Raw, msrp_proto::engine::SessionId, MessageId) {
+    let mut r = Raw::new(sim::config(seed));
+    let s = r
+        .side
+        .ep
+        .add_session(sim::uri(ALICE), vec![sim::uri(BOB)], Some(r.conn), r.now)
+        .unwrap();
+    let out = r.flush();
+    answer_all(&mut r, &out);
+    let id = r
+        .side
+        .ep
+        .send_message(
+            s,
+            OutgoingMessage::whole("text/plain", Bytes::from_static(text_body)),
+        )
+        .unwrap();
+    let out = r.flush();
+    answer_all(&mut r, &out);
+    assert!(
+        r.side
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::MessageDelivered { message, .. } if *message == id)),
+        "{:?}",
+        r.side.events
+    );
+    r.side.events.clear();
+    (r, s, id)
+}
+
+fn report(id: &str, status: &str) -> String {
+    format!(
+        "MSRP late0rpt REPORT\r\nTo-Path: {ALICE}\r\nFrom-Path: {BOB}\r\nMessage-ID: {id}\r\nByte-Range: 1-5/5\r\nStatus: 000 {status}\r\n-------late0rpt$\r\n"
+    )
+}
+
+/// R4975-164: a failure REPORT saying bytes were not received (here a relay's 408, after
+/// its hop-by-hop 200 had already completed the message) fails the message and the
+/// session: MSRP cannot resend within it.
+#[test]
+fn r4975_164_late_failure_report_408_fails_the_session() {
+    let (mut r, s, id) = sent_through_relay(21, b"hello");
+    let rest = r.feed(report(id.as_str(), "408 Request Timeout").as_bytes());
+    assert!(
+        rest.is_empty(),
+        "REPORTs are never answered: {}",
+        text(&rest)
+    );
+    r.side.drain_events();
+    let ev = &r.side.events;
+    assert!(ev.iter().any(|e| matches!(e, Event::MessageFailed { message, status: StatusCode::REQUEST_TIMEOUT, local: false, .. } if *message == id)), "{ev:?}");
+    assert!(ev.iter().any(|e| matches!(e, Event::SessionFailed { session, reason: SessionError::DataLost(StatusCode::REQUEST_TIMEOUT) } if *session == s)), "{ev:?}");
+}
+
+/// R4975-161, R4975-164: a late 415 is the receiver's verdict on one message: the
+/// application learns it, the session goes on; a REPORT about a Message-ID never sent is
+/// ignored (R4975-099).
+#[test]
+fn r4975_161_r4975_099_late_415_fails_only_the_message_unknown_id_ignored() {
+    let (mut r, s, id) = sent_through_relay(22, b"hello");
+    r.feed(report(id.as_str(), "415 Unsupported Media Type").as_bytes());
+    r.feed(report("neverSent1", "408 Request Timeout").as_bytes());
+    r.side.drain_events();
+    let ev = &r.side.events;
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    assert!(matches!(ev[0], Event::MessageFailed { message, local: false, .. } if message == id));
+    // Still usable.
+    assert!(
+        r.side
+            .ep
+            .send_message(
+                s,
+                OutgoingMessage::whole("text/plain", Bytes::from_static(b"more"))
+            )
+            .is_ok()
+    );
+}
+
+/// R4975-164 with the message still in flight: REPORT 481 (the path is gone) ends it and
+/// the session.
+#[test]
+fn r4975_164_failure_report_481_in_flight_fails_the_session() {
+    let (mut r, s) = alice_raw(sim::config(23));
+    let id = r
+        .side
+        .ep
+        .send_message(
+            s,
+            OutgoingMessage::whole("text/plain", Bytes::from_static(b"hello")),
+        )
+        .unwrap();
+    r.flush();
+    r.feed(report(id.as_str(), "481 Session Does Not Exist").as_bytes());
+    r.side.drain_events();
+    let ev = &r.side.events;
+    assert!(ev.iter().any(|e| matches!(e, Event::SessionFailed { session, reason: SessionError::DataLost(StatusCode::SESSION_DOES_NOT_EXIST) } if *session == s)), "{ev:?}");
+}

@@ -117,6 +117,11 @@ pub struct EngineLimits {
     /// forgotten first) to flag duplicates (R4975-036, digest P-16) and to refuse further
     /// chunks of a message the application rejected. Default 32; 0 disables both.
     pub duplicate_window: usize,
+    /// Outgoing Message-IDs remembered per session after their outcome was reported, so
+    /// that a failure REPORT arriving later (typically from a relay, after its hop-by-hop
+    /// 200, R4976-036/-044) still reaches the application and can fail the session
+    /// (R4975-164). Default 8; 0 ignores late REPORTs (R4975-099).
+    pub late_report_window: usize,
 }
 
 impl Default for EngineLimits {
@@ -129,6 +134,7 @@ impl Default for EngineLimits {
             max_message_size: 1 << 30,
             max_pending_control: 64 * 1024,
             duplicate_window: 32,
+            late_report_window: 8,
         }
     }
 }

@@ -75,6 +75,11 @@ pub enum SessionError {
     /// A passive session was not bound by the peer's first request within
     /// [`Config::binding_timeout`](super::Config::binding_timeout) (digest P-09).
     BindingTimeout,
+    /// A failure REPORT said part of a message was not received: `408` (a relay got no
+    /// answer from its next hop) or `481` (the path is gone). MSRP cannot resend within
+    /// the session: renegotiate it through signalling and resend the range on the new one
+    /// (R4975-164).
+    DataLost(StatusCode),
 }
 
 /// Why an incoming message was dropped before completion.

@@ -315,6 +315,9 @@ struct Session {
     incoming: Vec<InMsg>,
     /// Most recently finished last; bounded by `EngineLimits::duplicate_window`.
     done: VecDeque<Done>,
+    /// Outgoing messages whose outcome was reported, most recent last; bounded by
+    /// `EngineLimits::late_report_window` (late failure REPORTs, R4975-164).
+    sent: VecDeque<MessageId>,
     /// When it was added: a passive session not bound by `created + binding_timeout`
     /// fails (P-09).
     created: Instant,
@@ -854,6 +857,7 @@ impl Endpoint {
             conn: active.map(|c| c.0),
             incoming: Vec::new(),
             done: VecDeque::new(),
+            sent: VecDeque::new(),
             created: now,
         };
         let idx = match self.sessions.iter().position(Option::is_none) {
@@ -1844,6 +1848,20 @@ impl Endpoint {
                 message: m.id,
             }
         };
+        let (id, si, binding) = (m.id, m.session, m.is_binding());
+        let window = self.cfg.limits.late_report_window;
+        if let Some(s) = self.sessions.get_mut(si as usize).and_then(Option::as_mut)
+            && !binding
+            && window > 0
+        {
+            if s.sent.len() >= window {
+                s.sent.pop_front();
+            }
+            if s.sent.capacity() == 0 {
+                s.sent.reserve_exact(window);
+            }
+            s.sent.push_back(id);
+        }
         self.free_out_with(slot, true);
         self.events.push_back(ev);
     }

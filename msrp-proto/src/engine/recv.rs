@@ -725,6 +725,20 @@ impl Endpoint {
                 .as_ref()
                 .is_some_and(|m| m.id == id && m.session == si)
         }) else {
+            // A message whose outcome was already reported (a relay's REPORT comes after
+            // its hop-by-hop 200): a failure still reaches the application.
+            let known = self.sessions[si as usize]
+                .as_ref()
+                .is_some_and(|s| s.sent.contains(&id));
+            if known && !status.is_success() {
+                self.events.push_back(Event::MessageFailed {
+                    session: SessionId(si),
+                    message: id,
+                    status,
+                    local: false,
+                });
+                self.report_loss(si, status);
+            }
             return;
         };
         if status.is_success() {
@@ -740,6 +754,17 @@ impl Endpoint {
         } else {
             // `000 413` and other failures act like the response (R4975-161).
             self.fail_out(slot, id, status, false);
+            self.report_loss(si, status);
+        }
+    }
+
+    /// R4975-164: a failure REPORT saying bytes were not received — 408 from a relay
+    /// whose next hop never answered, 481 because the path is gone — means the session
+    /// has failed. Other statuses (413, 415, …) are the receiver's verdict on one message
+    /// and end only that message.
+    fn report_loss(&mut self, si: u32, status: StatusCode) {
+        if status == StatusCode::REQUEST_TIMEOUT || status == StatusCode::SESSION_DOES_NOT_EXIST {
+            self.fail_session(si as usize, super::SessionError::DataLost(status), status);
         }
     }
 }
