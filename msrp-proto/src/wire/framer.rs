@@ -486,16 +486,34 @@ impl Decoder {
         if matches!(text[0], b' ' | b'\t') {
             return Err(ParseError::FoldedHeader);
         }
-        // `hname = ALPHA *tchar` then ":" (G-3).
-        let colon = text
-            .iter()
-            .position(|&b| !is_tchar(b))
-            .unwrap_or(text.len());
-        if colon == 0 || !text[0].is_ascii_alphabetic() || text.get(colon) != Some(&b':') {
-            return Err(ParseError::BadHeaderName);
-        }
+        // `hname = ALPHA *tchar` then ":" (G-3). A name that is one of ours (the common
+        // case) is made of letters and `-` by construction; any other is checked byte by
+        // byte. On an irregular line the check comes first: `from_name`'s case folding is
+        // only exact on tokens.
+        let colon = find_colon(text);
+        let known = if clean {
+            colon.and_then(|c| KnownHeader::from_name(&text[..c]))
+        } else {
+            None
+        };
+        let colon = match (known, colon) {
+            (Some(_), Some(c)) => c,
+            _ => {
+                let c = text
+                    .iter()
+                    .position(|&b| !is_tchar(b))
+                    .unwrap_or(text.len());
+                if c == 0 || !text[0].is_ascii_alphabetic() || text.get(c) != Some(&b':') {
+                    return Err(ParseError::BadHeaderName);
+                }
+                c
+            }
+        };
         let name = &text[..colon];
         let mut vstart = colon + 1;
+        if text.get(vstart) == Some(&b' ') {
+            vstart += 1;
+        }
         while matches!(text.get(vstart), Some(b' ' | b'\t')) {
             vstart += 1;
         }
@@ -514,7 +532,7 @@ impl Decoder {
         if usize::from(self.ix.header_count) > self.limits.max_headers {
             return Err(ParseError::Limit(Limit::HeaderCount));
         }
-        let Some(known) = KnownHeader::from_name(name) else {
+        let Some(known) = known.or_else(|| KnownHeader::from_name(name)) else {
             return if self.limits.strict && self.ix.header_count <= 2 {
                 Err(ParseError::HeaderOrder)
             } else {
@@ -614,6 +632,26 @@ fn check_ident(b: &[u8], max: usize) -> Result<(), bool> {
             .iter()
             .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'+' | b'%' | b'='));
     if ok { Ok(()) } else { Err(false) }
+}
+
+/// The first `:` in `text`, eight bytes at a time (header names are short; the
+/// "has zero byte" trick on `word ^ ':'…` flags the lowest colon exactly).
+#[inline]
+fn find_colon(text: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(chunk) = text.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(w) ^ (ONES * u64::from(b':'));
+        let m = x.wrapping_sub(ONES) & !x & HIGH;
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    text[i..].iter().position(|&b| b == b':').map(|p| p + i)
 }
 
 /// `tchar`: the RFC 4975 `token` characters (no colon, no separators).
