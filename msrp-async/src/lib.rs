@@ -697,6 +697,11 @@ impl<R: Runtime> Endpoint<R> {
                 self.add_session_checked(local, to_path, Some(conn), peer)
             }
             msrp_sdp::Connect::Accept => {
+                // Self-signed TLS without the peer's fingerprint in its SDP (R6135-011,
+                // R4975-234): no connection could ever be accepted for this session.
+                if tls && fps.is_empty() {
+                    return Err(ConfigError::NoUsableFingerprint.into());
+                }
                 let peer = Peer {
                     fingerprints: &fps,
                     check_certificate: tls,

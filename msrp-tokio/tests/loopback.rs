@@ -352,3 +352,55 @@ async fn r4975_058_a_host_name_in_the_path_is_resolved_and_dialled() {
         b"by name"
     );
 }
+
+/// R6135-011, R4975-234: TLS with self-signed certificates means the fingerprint travels in
+/// the SDP. Our offer carries it; an answer without one leaves nothing to check the peer
+/// against, and the session is refused rather than run unauthenticated.
+#[tokio::test]
+async fn r6135_011_self_signed_tls_needs_the_fingerprint_in_the_sdp() {
+    let (alice, bob) = (endpoint(true), endpoint(true));
+    let addr = alice
+        .listen_tls("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let mut a = msrp_sdp::LocalConfig::new(session_uri(true, "127.0.0.1", addr.port()).unwrap());
+    a.fingerprints = vec![alice.sdp_fingerprint().unwrap()];
+    let mut b = msrp_sdp::LocalConfig::new(session_uri(true, "127.0.0.1", 9).unwrap());
+    b.reachable = false; // Bob dials; his answer forgets the fingerprint
+    let offer = create_offer(&a, &origin()).unwrap();
+    let fp = alice.sdp_fingerprint().unwrap().to_string();
+    assert!(
+        offer.to_string().contains(&format!("a=fingerprint:{fp}")),
+        "{offer}"
+    );
+    let answer = create_answer(&offer, &b, &Resolutions::new(), &origin()).unwrap();
+    let AnswerOutcome::Accept { session: sb, .. } = answer.outcome else {
+        panic!("rejected");
+    };
+    assert!(!answer.sdp.to_string().contains("a=fingerprint"));
+    let OfferOutcome::Established(sa) =
+        apply_answer_sdp(&a, &offer, &answer.sdp, &Resolutions::new()).unwrap()
+    else {
+        panic!("not established");
+    };
+    assert!(sa.remote_fingerprints.is_empty());
+    let refused = tokio::time::timeout(LIMIT, alice.open_session(&sa))
+        .await
+        .unwrap();
+    assert!(
+        refused.is_err(),
+        "Alice cannot authenticate Bob: {:?}",
+        refused.is_ok()
+    );
+    // Bob has Alice's fingerprint and dials, but Alice's side does not take him.
+    if let Ok(mut s) = tokio::time::timeout(LIMIT, bob.open_session(&sb))
+        .await
+        .unwrap()
+    {
+        let ev = tokio::time::timeout(LIMIT, s.next_event()).await.unwrap();
+        assert!(
+            matches!(ev, Some(SessionEvent::SessionFailed(_)) | None),
+            "{ev:?}"
+        );
+    }
+}
