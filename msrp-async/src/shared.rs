@@ -69,13 +69,14 @@ pub(crate) struct ConnRoute {
     pub(crate) wake: Arc<ConnWake>,
     /// Set when the engine dropped the connection; the driver exits.
     pub(crate) lost: bool,
-    /// Why the transport failed, if the driver knows better than the engine.
-    pub(crate) failure: Option<SessionFailure>,
+    /// Why the transport failed, if the driver knows better than the engine. (The rare
+    /// fields are boxed: this record exists per connection, quiet ones included.)
+    pub(crate) failure: Option<Box<SessionFailure>>,
     /// The TLS peer's certificate once the handshake completed (server side: checked
     /// against the fingerprints of the session it binds to).
     pub(crate) peer_certificate: Option<Vec<u8>>,
     /// The reuse key if this side dialled it.
-    pub(crate) key: Option<DialKey>,
+    pub(crate) key: Option<Box<DialKey>>,
     /// Who waits for the relay client's first result on this connection.
     pub(crate) auth_wait: Option<oneshot::Sender<Result<Duration, RelayFailure>>>,
 }
@@ -185,8 +186,10 @@ impl SessionQueue {
     ) -> std::task::Poll<Option<Item>> {
         let mut st = self.state();
         if let Some(item) = st.items.pop_front() {
-            if st.items.is_empty() && st.items.capacity() > 4 {
-                st.items = std::collections::VecDeque::new(); // a burst's room goes back
+            if st.items.is_empty() && st.items.capacity() > 0 {
+                // The room goes back once drained: a quiet session holds no queue (its
+                // first block is 512 bytes); a busy one pays one allocation per burst.
+                st.items = std::collections::VecDeque::new();
             }
             return std::task::Poll::Ready(Some(item));
         }
@@ -320,7 +323,7 @@ impl Inner {
                 lost: false,
                 failure: None,
                 peer_certificate: None,
-                key,
+                key: key.map(Box::new),
                 auth_wait: None,
             },
         );
@@ -353,7 +356,7 @@ impl Inner {
     /// The transport of `conn` failed: record why and drop it from the engine.
     pub(crate) fn fail_connection(&mut self, conn: ConnectionId, why: SessionFailure) {
         if let Some(r) = self.conns.get_mut(&conn) {
-            r.failure.get_or_insert(why);
+            r.failure.get_or_insert_with(|| Box::new(why));
         }
         let _ = self.engine.close_connection(conn);
     }
@@ -506,16 +509,19 @@ impl Inner {
                     self.auth_result(connection, Err(RelayFailure::Auth(error)));
                 }
                 EngineEvent::ConnectionLost { connection, reason } => {
-                    let why = self.conns.get(&connection).and_then(|r| r.failure.clone());
+                    let why = self
+                        .conns
+                        .get(&connection)
+                        .and_then(|r| r.failure.as_deref().cloned());
                     let why =
                         why.unwrap_or(SessionFailure::Msrp(SessionError::ConnectionLost(reason)));
                     self.auth_result(connection, Err(RelayFailure::Transport(why)));
                     if let Some(r) = self.conns.get_mut(&connection) {
                         r.lost = true;
                         r.wake.notify.notify_one();
-                        lost_reason = r.failure.clone();
+                        lost_reason = r.failure.as_deref().cloned();
                         if let Some(k) = r.key.take() {
-                            self.dialled.remove(&k);
+                            self.dialled.remove(&*k);
                         }
                     }
                     tracing::debug!(?connection, ?reason, "connection lost");

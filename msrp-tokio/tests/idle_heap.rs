@@ -4,13 +4,15 @@
 //! and the TLS buffers it took for the read; before that fix one 4 KiB (TCP) or one
 //! 36 KiB (TLS) buffer stayed with every idle connection.
 //!
-//! Between frames an idle connection also parks its decoder (640 bytes) in the engine's
-//! pool, and its transaction tables start at two entries.
+//! Between frames an idle connection also parks its frame state (decoder and current
+//! frame, about 1 KB), and a connection with nothing in flight parks its transaction
+//! table, open-response list, send queue and open-chunk record in the engine's pools; a
+//! drained session event queue gives its block back.
 //!
-//! The bounds have slack over what was measured (7.2 KB per TCP pair, 19.5 KB per TLS
-//! pair, both ends in this process; 10.2 / 22.4 KB before decoders were parked, 18.3 /
-//! 96.2 KB before buffers were handed back): they catch a regression, not a few bytes of
-//! drift.
+//! The bounds have slack over what was measured (4.4 KB per TCP pair, 16.8 KB per TLS
+//! pair, both ends in this process; 7.2 / 19.5 KB before the frame state, tables and
+//! queues were parked, 10.2 / 22.4 KB before decoders were parked, 18.3 / 96.2 KB before
+//! buffers were handed back): they catch a regression, not a few bytes of drift.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -113,6 +115,6 @@ async fn perf6_idle_tcp_and_tls_sessions_hold_no_io_buffers() {
     let tcp = per_pair(false).await;
     let tls = per_pair(true).await;
     println!("live heap per idle pair: tcp {tcp} B, tls {tls} B");
-    assert!(tcp < 9 * 1024, "TCP: {tcp} bytes per idle session pair");
-    assert!(tls < 24 * 1024, "TLS: {tls} bytes per idle session pair");
+    assert!(tcp < 6 * 1024, "TCP: {tcp} bytes per idle session pair");
+    assert!(tls < 20 * 1024, "TLS: {tls} bytes per idle session pair");
 }

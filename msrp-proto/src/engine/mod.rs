@@ -427,6 +427,42 @@ enum CurKind {
     Response,
 }
 
+/// A connection's receive state while frames arrive: the decoder and what the engine
+/// keeps about the current frame. Boxed and parked in a pool between frames of an idle
+/// connection (see [`Endpoint::park_input`]): about 1 KB a quiet connection does not hold.
+#[derive(Debug)]
+struct Frame {
+    decoder: Decoder,
+    cur: Cur,
+}
+
+impl Frame {
+    fn new(limits: crate::wire::Limits) -> Box<Self> {
+        Box::new(Self {
+            decoder: Decoder::new(limits),
+            cur: Cur {
+                kind: CurKind::Ignore,
+                tid: None,
+                message: None,
+                session: None,
+                verdict: None,
+                policy: ResponsePolicy::Never,
+                is_send: false,
+                has_body: false,
+                from: Vec::new(),
+                to: Vec::new(),
+                start: 0,
+                received: 0,
+                slot: None,
+                status: None,
+                report_ns: 0,
+                range: None,
+                content_type: (0, 0),
+            },
+        })
+    }
+}
+
 /// What the engine keeps about the frame being received (owned copies: the head's bytes
 /// may be compacted away while its body streams).
 #[derive(Debug)]
@@ -476,10 +512,9 @@ struct Conn {
     in_base: u64,
     in_start: usize,
     in_end: usize,
-    /// The frame decoder; `None` while parked (between frames of an idle connection,
-    /// see [`Endpoint::park_input`]): 640 bytes an idle connection does not hold.
-    decoder: Option<Box<Decoder>>,
-    cur: Cur,
+    /// The decoder and the current frame; `None` while parked (between frames of an idle
+    /// connection, see [`Endpoint::park_input`]).
+    frame: Option<Box<Frame>>,
     ctrl: Vec<u8>,
     /// Bounded by `EngineLimits::max_outstanding_transactions`.
     open_in: Vec<InTx>,
@@ -487,7 +522,9 @@ struct Conn {
     out_sent: usize,
     out_base: u64,
     queue: VecDeque<u32>,
-    open: Option<OpenChunk>,
+    /// The chunk being written, boxed (224 bytes a quiet connection does not hold) and
+    /// pooled while no chunk is open.
+    open: Option<Box<OpenChunk>>,
     txs: Vec<Option<Tx>>,
     /// Entries of `txs` that are not lingering: the transactions the scheduler waits for.
     tx_count: usize,
@@ -506,7 +543,7 @@ struct Conn {
 impl Conn {
     /// Inside a frame: some of a request or response has arrived but not its end-line.
     fn mid_frame(&self) -> bool {
-        self.decoder.as_ref().is_some_and(|d| !d.is_idle()) || self.in_start < self.in_end
+        self.frame.as_ref().is_some_and(|f| !f.decoder.is_idle()) || self.in_start < self.in_end
     }
 
     /// Has something to write or to wait for.
@@ -577,10 +614,18 @@ pub struct Endpoint {
     spare_out: Vec<Vec<u8>>,
     /// Buffers for pending responses and REPORTs likewise.
     spare_ctrl: Vec<Vec<u8>>,
-    /// Decoders of connections between frames, for the next one that reads. Boxed: they
-    /// move between a connection and this pool without being copied or reallocated.
+    /// Frame states (decoder and current frame) of connections between frames, for the
+    /// next one that reads. Boxed: they move between a connection and this pool without
+    /// being copied or reallocated.
     #[allow(clippy::vec_box)]
-    spare_decoders: Vec<Box<Decoder>>,
+    spare_frames: Vec<Box<Frame>>,
+    /// Transaction tables, open-response lists and send queues of quiet connections:
+    /// a connection with nothing in flight holds none of them.
+    spare_txs: Vec<Vec<Option<Tx>>>,
+    spare_open_in: Vec<Vec<InTx>>,
+    spare_queues: Vec<VecDeque<u32>>,
+    #[allow(clippy::vec_box)]
+    spare_open: Vec<Box<OpenChunk>>,
     /// The connection last read from: its input buffer is parked at the next mutation
     /// if it holds nothing then.
     park_candidate: Option<u32>,
@@ -642,7 +687,11 @@ impl Endpoint {
             spare_in: Vec::with_capacity(SPARE_BUFFERS),
             spare_out: Vec::with_capacity(SPARE_BUFFERS),
             spare_ctrl: Vec::with_capacity(SPARE_BUFFERS),
-            spare_decoders: Vec::with_capacity(SPARE_BUFFERS),
+            spare_frames: Vec::with_capacity(SPARE_BUFFERS),
+            spare_txs: Vec::with_capacity(SPARE_BUFFERS),
+            spare_open_in: Vec::with_capacity(SPARE_BUFFERS),
+            spare_queues: Vec::with_capacity(SPARE_BUFFERS),
+            spare_open: Vec::with_capacity(SPARE_BUFFERS),
             park_candidate: None,
             cfg: config,
         }
@@ -670,9 +719,10 @@ impl Endpoint {
                     + c.open_in.capacity() * size_of::<InTx>()
                     + c.queue.capacity() * size_of::<u32>()
                     + c.txs.capacity() * size_of::<Option<Tx>>()
-                    + c.cur.from.capacity()
-                    + c.cur.to.capacity()
-                    + c.decoder.as_ref().map_or(0, |_| size_of::<Decoder>())
+                    + c.frame.as_ref().map_or(0, |f| {
+                        size_of::<Frame>() + f.cur.from.capacity() + f.cur.to.capacity()
+                    })
+                    + c.open.as_ref().map_or(0, |_| size_of::<OpenChunk>())
             })
             .sum();
         let sessions: usize = self
@@ -687,6 +737,7 @@ impl Endpoint {
                         .map(|m| m.ranges.capacity() * 16)
                         .sum::<usize>()
                     + s.done.capacity() * size_of::<Done>()
+                    + s.sent.capacity() * size_of::<MessageId>()
             })
             .sum();
         let outs: usize = self
@@ -704,6 +755,27 @@ impl Endpoint {
             + self.spare_in.iter().map(|b| b.len()).sum::<usize>()
             + self.spare_out.iter().map(Vec::capacity).sum::<usize>()
             + self.spare_ctrl.iter().map(Vec::capacity).sum::<usize>()
+            + self
+                .spare_frames
+                .iter()
+                .map(|f| size_of::<Frame>() + f.cur.from.capacity() + f.cur.to.capacity())
+                .sum::<usize>()
+            + self
+                .spare_txs
+                .iter()
+                .map(|v| v.capacity() * size_of::<Option<Tx>>())
+                .sum::<usize>()
+            + self
+                .spare_open_in
+                .iter()
+                .map(|v| v.capacity() * size_of::<InTx>())
+                .sum::<usize>()
+            + self
+                .spare_queues
+                .iter()
+                .map(|v| v.capacity() * size_of::<u32>())
+                .sum::<usize>()
+            + self.spare_open.len() * size_of::<OpenChunk>()
     }
 
     /// The most [`footprint`](Self::footprint) may reach with the current connections
@@ -718,14 +790,16 @@ impl Endpoint {
         let buffers =
             self.recv_buffer_size() + self.send_buffer_capacity() + 2 * self.control_capacity();
         let per_conn = buffers
-            + size_of::<Decoder>()
+            + size_of::<Frame>()
+            + size_of::<OpenChunk>()
             + 2 * (lim.max_pending_control + 2 * cfg.wire.max_header_bytes)
             + 2 * tx_max * (size_of::<InTx>() + size_of::<Option<Tx>>())
             + 2 * lim.max_outgoing_messages * size_of::<u32>()
             + 4 * cfg.wire.max_header_line;
         let per_session =
             2 * lim.max_incoming_messages * (size_of::<InMsg>() + 2 * lim.max_ranges.max(1) * 16)
-                + 2 * lim.duplicate_window * size_of::<Done>();
+                + 2 * lim.duplicate_window * size_of::<Done>()
+                + lim.late_report_window * size_of::<MessageId>();
         let conns = self.conns.iter().flatten().count();
         let remote: usize = self
             .sessions
@@ -741,7 +815,13 @@ impl Endpoint {
         conns * per_conn
             + remote
             + outs
-            + SPARE_BUFFERS * (buffers + size_of::<Decoder>())
+            + SPARE_BUFFERS
+                * (buffers
+                    + size_of::<Frame>()
+                    + size_of::<OpenChunk>()
+                    + 4 * cfg.wire.max_header_line
+                    + 2 * tx_max * (size_of::<InTx>() + size_of::<Option<Tx>>())
+                    + 2 * lim.max_outgoing_messages * size_of::<u32>())
             + self.conns.capacity() * size_of::<Option<Conn>>()
             + self.sessions.capacity() * size_of::<Option<Session>>()
             + self.events.capacity() * size_of::<Event>()
@@ -762,26 +842,7 @@ impl Endpoint {
             in_base: 0,
             in_start: 0,
             in_end: 0,
-            decoder: None,
-            cur: Cur {
-                kind: CurKind::Ignore,
-                tid: None,
-                message: None,
-                session: None,
-                verdict: None,
-                policy: ResponsePolicy::Never,
-                is_send: false,
-                has_body: false,
-                from: Vec::new(),
-                to: Vec::new(),
-                start: 0,
-                received: 0,
-                slot: None,
-                status: None,
-                report_ns: 0,
-                range: None,
-                content_type: (0, 0),
-            },
+            frame: None,
             ctrl: Vec::new(),
             open_in: Vec::new(),
             out: Vec::new(),
@@ -1048,13 +1109,15 @@ impl Endpoint {
         if let Some(i) = s.incoming.iter().position(|m| m.active && m.id == message) {
             s.incoming[i].active = false;
             // A chunk of it still streaming: stop its Data events, answer it with `status`.
-            if let Some(c) = conn.and_then(|c| self.conns.get_mut(c as usize)?.as_mut())
-                && c.cur.kind == CurKind::Send
-                && c.cur.session == Some(session.0)
-                && c.cur.slot == Some(i)
+            if let Some(cur) = conn
+                .and_then(|c| self.conns.get_mut(c as usize)?.as_mut()?.frame.as_mut())
+                .map(|f| &mut f.cur)
+                && cur.kind == CurKind::Send
+                && cur.session == Some(session.0)
+                && cur.slot == Some(i)
             {
-                c.cur.slot = None;
-                c.cur.verdict = Some(status);
+                cur.slot = None;
+                cur.verdict = Some(status);
             }
         }
         s.remember(
@@ -1234,8 +1297,8 @@ impl Endpoint {
         self.observe(now);
         let c = self.conn_mut(conn)?;
         let rest = &c.in_buf[c.in_start..c.in_end];
-        let clean = match &c.decoder {
-            Some(d) => d.finish(rest).is_ok(),
+        let clean = match &c.frame {
+            Some(f) => f.decoder.finish(rest).is_ok(),
             // Parked: idle between frames.
             None => rest.is_empty(),
         };
@@ -1523,9 +1586,10 @@ impl Endpoint {
             // The message whose chunk is streaming now is the connection's business.
             let streaming = s
                 .conn
-                .and_then(|c| self.conns.get(c as usize)?.as_ref())
-                .filter(|c| c.cur.kind == CurKind::Send && c.cur.session == Some(si as u32))
-                .and_then(|c| c.cur.slot);
+                .and_then(|c| self.conns.get(c as usize)?.as_ref()?.frame.as_ref())
+                .map(|f| &f.cur)
+                .filter(|cur| cur.kind == CurKind::Send && cur.session == Some(si as u32))
+                .and_then(|cur| cur.slot);
             for (i, m) in s.incoming.iter_mut().enumerate() {
                 if m.active && streaming != Some(i) && m.last + idle <= now {
                     m.active = false;
@@ -1714,7 +1778,10 @@ impl Endpoint {
         if let Some(c) = self.conns.get_mut(conn as usize).and_then(Option::as_mut) {
             m.queued = true;
             if c.queue.capacity() == 0 {
-                c.queue.reserve_exact(self.cfg.limits.max_outgoing_messages);
+                c.queue = take_queue(
+                    &mut self.spare_queues,
+                    self.cfg.limits.max_outgoing_messages,
+                );
             }
             c.queue.push_back(slot);
         }
@@ -1964,8 +2031,11 @@ impl Endpoint {
 
     /// Gives connection `ci`'s input buffer back (to the spares, or to the allocator)
     /// when it holds no unread byte and no queued event points into it: between reads
-    /// an idle connection holds no buffer. Runs at the start of a mutation, when the
-    /// `BodyRef`s of polled events are stale anyway.
+    /// an idle connection holds no buffer. Between frames its frame state goes to the
+    /// pool too, and so do its transaction table, open-response list and send queue when
+    /// they are empty (taken back when traffic resumes: the steady state allocates
+    /// nothing). Runs at the start of a mutation, when the `BodyRef`s of polled events
+    /// are stale anyway.
     fn park_input(&mut self, ci: u32) {
         let held = self.input_referenced(ci);
         let Some(c) = self.conns.get_mut(ci as usize).and_then(Option::as_mut) else {
@@ -1974,12 +2044,34 @@ impl Endpoint {
         if held || c.in_start != c.in_end {
             return;
         }
-        // Between frames the decoder holds nothing either.
-        if c.decoder.as_ref().is_some_and(|d| d.is_idle())
-            && let Some(d) = c.decoder.take()
-            && self.spare_decoders.len() < SPARE_BUFFERS
+        // Between frames the decoder and the frame state hold nothing either.
+        if c.frame.as_ref().is_some_and(|f| f.decoder.is_idle())
+            && let Some(mut f) = c.frame.take()
+            && self.spare_frames.len() < SPARE_BUFFERS
         {
-            self.spare_decoders.push(d);
+            // Whatever the last frame left is not the next connection's business.
+            f.cur.kind = CurKind::Ignore;
+            f.cur.session = None;
+            f.cur.slot = None;
+            self.spare_frames.push(f);
+        }
+        // Tables with nothing in them go back to the pools (taken again by `tables`).
+        if c.txs.capacity() > 0
+            && c.txs.iter().all(Option::is_none)
+            && self.spare_txs.len() < SPARE_BUFFERS
+        {
+            let mut v = core::mem::take(&mut c.txs);
+            v.clear();
+            self.spare_txs.push(v);
+        }
+        if c.open_in.capacity() > 0
+            && c.open_in.is_empty()
+            && self.spare_open_in.len() < SPARE_BUFFERS
+        {
+            self.spare_open_in.push(core::mem::take(&mut c.open_in));
+        }
+        if c.queue.capacity() > 0 && c.queue.is_empty() && self.spare_queues.len() < SPARE_BUFFERS {
+            self.spare_queues.push(core::mem::take(&mut c.queue));
         }
         if c.in_buf.is_empty() {
             return;
@@ -2098,6 +2190,22 @@ impl Endpoint {
 /// First entries of a per-connection transaction table: an idle connection keeps this
 /// many, not the whole `max_outstanding_transactions` (each entry holds ids inline).
 const INITIAL_TABLE: usize = 2;
+
+/// `v` in a box from the pool, or a new box.
+fn pooled<T>(pool: &mut Vec<Box<T>>, v: T) -> Box<T> {
+    match pool.pop() {
+        Some(mut b) => {
+            *b = v;
+            b
+        }
+        None => Box::new(v),
+    }
+}
+
+/// A send queue from the pool, or a new one with room for `n` messages.
+fn take_queue(pool: &mut Vec<VecDeque<u32>>, n: usize) -> VecDeque<u32> {
+    pool.pop().unwrap_or_else(|| VecDeque::with_capacity(n))
+}
 
 /// Makes room for one more entry in `v`, doubling from [`INITIAL_TABLE`] but never
 /// reserving beyond `max` (callers check `v.len() < max` first). Growth happens only

@@ -10,7 +10,7 @@ use crate::relay::AuthEvent;
 use crate::uri::{Uri, path_iter};
 use crate::wire::encode::{write_report, write_response_to};
 use crate::wire::headers::{ByteRange, Status, StatusCode, SuccessReport};
-use crate::wire::{Decoder, Event as WireEvent, Flag, Head, MessageId, Method, TransactionId};
+use crate::wire::{Event as WireEvent, Flag, Head, MessageId, Method, TransactionId};
 
 /// What one decode step produced, with the borrow of the input released.
 enum Step {
@@ -96,25 +96,26 @@ impl Endpoint {
             if c.ctrl.len() >= max_ctrl || c.open_in.len() >= c.tx_max {
                 return; // back-pressure: the peer is not reading our responses
             }
-            if c.decoder.is_none() {
+            if c.frame.is_none() {
                 if c.in_start == c.in_end {
                     return; // parked and nothing to decode
                 }
-                c.decoder = Some(
-                    self.spare_decoders
+                c.frame = Some(
+                    self.spare_frames
                         .pop()
-                        .unwrap_or_else(|| Box::new(Decoder::new(self.cfg.wire))),
+                        .unwrap_or_else(|| super::Frame::new(self.cfg.wire)),
                 );
             }
             let input = &c.in_buf[c.in_start..c.in_end];
             let base = c.in_base + c.in_start as u64;
             let mut auth: Option<Option<AuthEvent>> = None;
-            let decoder = c.decoder.as_deref_mut().expect("present: taken above");
+            let frame = c.frame.as_deref_mut().expect("present: taken above");
+            let (decoder, fcur) = (&mut frame.decoder, &mut frame.cur);
             let step = match decoder.decode(input) {
                 Ok((n, ev)) => {
                     let step = match ev {
                         WireEvent::Head(head) => {
-                            let cur = &mut c.cur;
+                            let cur = &mut *fcur;
                             cur.kind = CurKind::Ignore;
                             cur.tid = TransactionId::parse(head.transaction_id()).ok();
                             cur.message = head.message_id().and_then(|m| MessageId::parse(m).ok());
@@ -216,7 +217,7 @@ impl Endpoint {
                 Err(e) => {
                     // Address a 400 if the request can still be identified.
                     let mut answered = false;
-                    if c.cur.kind == CurKind::Ignore {
+                    if fcur.kind == CurKind::Ignore {
                         if let Some(h) = decoder.failed_head(input)
                             && let Some(m) = h.method()
                         {
@@ -238,13 +239,13 @@ impl Endpoint {
                             }
                         }
                     } else {
-                        c.cur.verdict = Some(e.status());
+                        fcur.verdict = Some(e.status());
                         answered = true;
                     }
                     let _ = answered;
                     if decoder.skip_message() {
-                        if c.cur.kind == CurKind::Ignore {
-                            c.cur.kind = CurKind::Ignore;
+                        if fcur.kind == CurKind::Ignore {
+                            fcur.kind = CurKind::Ignore;
                         }
                         Step::Error
                     } else {
@@ -270,7 +271,9 @@ impl Endpoint {
         let Some(c) = self.conns[ci].as_mut() else {
             return;
         };
-        let cur = &mut c.cur;
+        let Some(cur) = c.frame.as_mut().map(|f| &mut f.cur) else {
+            return;
+        };
         let Some(si) = cur.session else { return };
         if cur.kind == CurKind::Report {
             return;
@@ -301,7 +304,10 @@ impl Endpoint {
                     {
                         m.queued = true;
                         if c.queue.capacity() == 0 {
-                            c.queue.reserve_exact(self.cfg.limits.max_outgoing_messages);
+                            c.queue = super::take_queue(
+                                &mut self.spare_queues,
+                                self.cfg.limits.max_outgoing_messages,
+                            );
                         }
                         c.queue.push_back(o as u32);
                     }
@@ -395,7 +401,9 @@ impl Endpoint {
         let Some(c) = self.conns[ci].as_mut() else {
             return;
         };
-        let cur = &mut c.cur;
+        let Some(cur) = c.frame.as_mut().map(|f| &mut f.cur) else {
+            return;
+        };
         let offset = cur.start + cur.received;
         cur.received += len as u64;
         if cur.kind != CurKind::Send || cur.verdict.is_some() {
@@ -462,11 +470,14 @@ impl Endpoint {
         let Some(c) = self.conns[ci].as_mut() else {
             return;
         };
-        let kind = c.cur.kind;
-        c.cur.kind = CurKind::Ignore;
+        let Some(cur) = c.frame.as_mut().map(|f| &mut f.cur) else {
+            return;
+        };
+        let kind = cur.kind;
+        cur.kind = CurKind::Ignore;
         // Non-SEND requests are never chunked and carry at most 10240 octets of body
         // (R4975-075); a REPORT that breaks that is dropped (P-20: never answered).
-        let whole = flag == Flag::End && c.cur.received <= MAX_NON_SEND_BODY;
+        let whole = flag == Flag::End && cur.received <= MAX_NON_SEND_BODY;
         match kind {
             CurKind::Ignore => {}
             CurKind::Response => self.on_response(ci),
@@ -481,7 +492,9 @@ impl Endpoint {
         let Some(c) = self.conns[ci].as_mut() else {
             return;
         };
-        let cur = &mut c.cur;
+        let Some(cur) = c.frame.as_mut().map(|f| &mut f.cur) else {
+            return;
+        };
         let (Some(si), Some(id)) = (cur.session, cur.message) else {
             return self.respond(ci, None);
         };
@@ -576,7 +589,9 @@ impl Endpoint {
         let Some(c) = self.conns[ci].as_mut() else {
             return;
         };
-        let cur = &c.cur;
+        let Some(cur) = c.frame.as_ref().map(|f| &f.cur) else {
+            return;
+        };
         let status = status.or(cur.verdict).unwrap_or(StatusCode::OK);
         if !cur.policy.answers(status) {
             return;
@@ -601,6 +616,11 @@ impl Endpoint {
             own,
         ) && c.open_in.len() < c.tx_max
         {
+            if c.open_in.capacity() == 0
+                && let Some(v) = self.spare_open_in.pop()
+            {
+                c.open_in = v;
+            }
             super::grow_within(&mut c.open_in, c.tx_max);
             c.open_in.push(super::InTx {
                 tid,
@@ -620,7 +640,10 @@ impl Endpoint {
         let Some(s) = self.sessions[si].as_ref() else {
             return;
         };
-        let to = path_iter(&c.cur.from).flatten();
+        let Some(f) = c.frame.as_ref() else {
+            return;
+        };
+        let to = path_iter(&f.cur.from).flatten();
         write_report(
             &mut c.ctrl,
             tid.as_str(),
@@ -664,7 +687,10 @@ impl Endpoint {
         let Some(c) = self.conns[ci].as_mut() else {
             return;
         };
-        let (Some(tid), Some(status)) = (c.cur.tid, c.cur.status) else {
+        let Some(f) = c.frame.as_ref() else {
+            return;
+        };
+        let (Some(tid), Some(status)) = (f.cur.tid, f.cur.status) else {
             return;
         };
         let Some(i) = c.txs.iter().position(|t| t.is_some_and(|t| t.tid == tid)) else {
@@ -710,7 +736,9 @@ impl Endpoint {
         let Some(c) = self.conns[ci].as_mut() else {
             return;
         };
-        let cur = &c.cur;
+        let Some(cur) = c.frame.as_ref().map(|f| &f.cur) else {
+            return;
+        };
         // Never answered (R4975-125); unknown session or message: silently dropped
         // (R4975-099); other namespaces ignored (P-23).
         let (Some(si), Some(id), Some(status)) = (cur.session, cur.message, cur.status) else {

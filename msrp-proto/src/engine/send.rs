@@ -64,13 +64,13 @@ impl Endpoint {
             //    once that chunk has carried some body: a chunk cut right after its head
             //    makes no progress, and two peers whose every chunk draws a response
             //    would restart the same Byte-Range forever (found by the engine fuzzer).
-            let (owed, finished) = match c.open {
+            let (owed, finished) = match c.open.as_deref().copied() {
                 Some(open) if !c.ctrl.is_empty() => self.progress_owed(&open, chunk_size),
                 _ => (0, false),
             };
             let c = self.conns[ci].as_mut().expect("live");
             if !c.ctrl.is_empty() && owed == 0 {
-                if let Some(open) = c.open {
+                if let Some(open) = c.open.as_deref().copied() {
                     // A chunk whose message has no byte left ends the message (`$`)
                     // rather than being continued by an empty chunk.
                     if finished {
@@ -95,7 +95,7 @@ impl Endpoint {
             }
             let room = cap - c.out.len() - MIN_ROOM / 2;
             // 2. Continue the open chunk.
-            if let Some(open) = c.open {
+            if let Some(open) = c.open.as_deref().copied() {
                 let slot = open.slot as usize;
                 let alive = self.outs[slot]
                     .msg
@@ -318,27 +318,33 @@ impl Endpoint {
         match &m.content_type {
             None => {
                 w.finish_bodiless(Flag::End);
-                c.open = Some(OpenChunk {
-                    slot,
-                    message: m.id,
-                    tid,
-                    written: 0,
-                    tail: [0; 80],
-                    tail_len: 0,
-                });
+                c.open = Some(super::pooled(
+                    &mut self.spare_open,
+                    OpenChunk {
+                        slot,
+                        message: m.id,
+                        tid,
+                        written: 0,
+                        tail: [0; 80],
+                        tail_len: 0,
+                    },
+                ));
                 self.record_tx(ci, Flag::End, false);
                 return;
             }
             Some(ct) => w.finish_with_body(ct),
         }
-        c.open = Some(OpenChunk {
-            slot,
-            message: m.id,
-            tid,
-            written: 0,
-            tail: [0; 80],
-            tail_len: 0,
-        });
+        c.open = Some(super::pooled(
+            &mut self.spare_open,
+            OpenChunk {
+                slot,
+                message: m.id,
+                tid,
+                written: 0,
+                tail: [0; 80],
+                tail_len: 0,
+            },
+        ));
         if exact {
             c.out.extend_from_slice(rest);
             let n = rest.len();
@@ -353,7 +359,9 @@ impl Endpoint {
     /// Ends the open chunk with `flag` and records its transaction.
     fn end_chunk(&mut self, ci: usize, flag: Flag) {
         let c = self.conns[ci].as_mut().expect("live");
-        let Some(open) = c.open else { return };
+        let Some(open) = c.open.as_deref().copied() else {
+            return;
+        };
         write_end_line(&mut c.out, open.tid.as_str(), flag, true);
         self.record_tx(ci, flag, true);
     }
@@ -361,7 +369,11 @@ impl Endpoint {
     /// Closes the open chunk's bookkeeping after its end-line has been written.
     fn record_tx(&mut self, ci: usize, flag: Flag, _body: bool) {
         let c = self.conns[ci].as_mut().expect("live");
-        let Some(open) = c.open.take() else { return };
+        let Some(boxed) = c.open.take() else { return };
+        let open = *boxed;
+        if self.spare_open.len() < super::SPARE_BUFFERS {
+            self.spare_open.push(boxed);
+        }
         let slot = open.slot as usize;
         let Some(m) = self.outs[slot]
             .msg
@@ -394,6 +406,11 @@ impl Endpoint {
             last_chunk: last,
             deadline: None,
         };
+        if c.txs.capacity() == 0
+            && let Some(v) = self.spare_txs.pop()
+        {
+            c.txs = v;
+        }
         if let Some(free) = c.free_tx_entry() {
             c.txs[free] = Some(tx);
             c.tx_count += 1;
