@@ -1921,7 +1921,10 @@ impl Endpoint {
             && !binding
             && window > 0
         {
-            if s.sent.len() >= window {
+            // A resent message keeps its Message-ID (R4975-035): one entry per id.
+            if let Some(i) = s.sent.iter().position(|x| *x == id) {
+                s.sent.remove(i);
+            } else if s.sent.len() >= window {
                 s.sent.pop_front();
             }
             if s.sent.capacity() == 0 {

@@ -718,18 +718,41 @@ impl Endpoint {
         } else if tx.lingering {
             // A `partial` message already written (and reported sent): its error still
             // reaches the user (R4975-096), once.
+            self.late_failure(tx.session, tx.message, status);
+        }
+    }
+
+    /// A failure for message `id` of session `si` whose outcome was already reported:
+    /// an error response to a lingering `partial` chunk, or a failure REPORT that came
+    /// after the hop-by-hop 200. The application learns it once: the id leaves the
+    /// session's late-report window and its lingering transactions go. Returns whether
+    /// the message was known (reported sent and not failed since).
+    fn late_failure(&mut self, si: u32, id: MessageId, status: StatusCode) -> bool {
+        let mut known = self
+            .sessions
+            .get_mut(si as usize)
+            .and_then(Option::as_mut)
+            .is_some_and(|s| {
+                let at = s.sent.iter().position(|x| *x == id);
+                at.and_then(|i| s.sent.remove(i)).is_some()
+            });
+        for c in self.conns.iter_mut().flatten() {
             for j in 0..c.txs.len() {
-                if c.txs[j].is_some_and(|t| t.lingering && t.message == tx.message) {
+                if c.txs[j].is_some_and(|t| t.lingering && t.message == id && t.session == si) {
                     c.drop_tx(j);
+                    known = true;
                 }
             }
+        }
+        if known {
             self.events.push_back(Event::MessageFailed {
-                session: SessionId(tx.session),
-                message: tx.message,
+                session: SessionId(si),
+                message: id,
                 status,
                 local: false,
             });
         }
+        known
     }
 
     fn on_report(&mut self, ci: usize) {
@@ -755,16 +778,7 @@ impl Endpoint {
         }) else {
             // A message whose outcome was already reported (a relay's REPORT comes after
             // its hop-by-hop 200): a failure still reaches the application.
-            let known = self.sessions[si as usize]
-                .as_ref()
-                .is_some_and(|s| s.sent.contains(&id));
-            if known && !status.is_success() {
-                self.events.push_back(Event::MessageFailed {
-                    session: SessionId(si),
-                    message: id,
-                    status,
-                    local: false,
-                });
+            if !status.is_success() && self.late_failure(si, id, status) {
                 self.report_loss(si, status);
             }
             return;
