@@ -324,3 +324,42 @@ fn r6135_014_behind_a_relay_we_always_use_the_relay_connection() {
         }
     }
 }
+
+/// R4975-174: equal ports on several m-lines imply nothing. Two MSRP media sections on
+/// the same port (say, a chat and a file, both over one connection) are two sessions,
+/// told apart by their paths; each is answered on its own and neither is merged into
+/// the other or refused for sharing the port.
+#[test]
+fn r4975_174_equal_ports_on_two_m_lines_are_two_sessions() {
+    let text = "v=0\r\n\
+o=- 42 1 IN IP4 alice.example.com\r\n\
+s=-\r\n\
+c=IN IP4 alice.example.com\r\n\
+t=0 0\r\n\
+m=message 7777 TCP/MSRP *\r\n\
+a=accept-types:text/plain\r\n\
+a=path:msrp://alice.example.com:7777/chat1x;tcp\r\n\
+m=message 7777 TCP/MSRP *\r\n\
+a=accept-types:application/octet-stream\r\n\
+a=path:msrp://alice.example.com:7777/file2y;tcp\r\n";
+    let offer = SessionDescription::parse(text).unwrap();
+    let mut b = LocalConfig::new(uri(BOB));
+    b.accept_types
+        .push(msrp_sdp::FormatEntry::parse("application/octet-stream").unwrap());
+    let mut paths = Vec::new();
+    for index in 0..2 {
+        let media = msrp_sdp::MsrpMedia::from_sdp(&offer, index).unwrap();
+        match msrp_sdp::answer_media(&media, &b, &Resolutions::new()).unwrap() {
+            AnswerOutcome::Accept { session, .. } => paths.push(session.to_path.clone()),
+            other => panic!("m-line {index} refused: {other:?}"),
+        }
+    }
+    assert_eq!(
+        paths[0],
+        vec![uri("msrp://alice.example.com:7777/chat1x;tcp")]
+    );
+    assert_eq!(
+        paths[1],
+        vec![uri("msrp://alice.example.com:7777/file2y;tcp")]
+    );
+}
