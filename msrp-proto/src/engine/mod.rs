@@ -1501,15 +1501,37 @@ impl Endpoint {
                 consider(t + cfg.incoming_idle_timeout);
             }
         }
-        for s in self.sessions.iter().flatten() {
+        for (si, s) in self.sessions.iter().enumerate() {
+            let Some(s) = s else { continue };
             if s.conn.is_none() {
                 consider(s.created + cfg.binding_timeout);
             }
-            for m in s.incoming.iter().filter(|m| m.active) {
-                consider(m.last + cfg.incoming_idle_timeout);
+            // The message streaming now has its connection's stall timer instead.
+            let streaming = self.streaming_slot(si);
+            for (i, m) in s.incoming.iter().enumerate() {
+                if m.active && streaming != Some(i) {
+                    consider(m.last + cfg.incoming_idle_timeout);
+                }
             }
         }
         best
+    }
+
+    /// The incoming message of session `si` whose chunk is streaming on its connection
+    /// right now (its index in `incoming`): its idleness is the connection's business
+    /// (`incoming_idle_timeout` after the last byte, a stalled frame).
+    fn streaming_slot(&self, si: usize) -> Option<usize> {
+        let s = self.sessions.get(si)?.as_ref()?;
+        let cur = &self
+            .conns
+            .get(s.conn? as usize)?
+            .as_ref()?
+            .frame
+            .as_ref()?
+            .cur;
+        (cur.kind == CurKind::Send && cur.session == Some(si as u32))
+            .then_some(cur.slot)
+            .flatten()
     }
 
     /// Runs every timer due at `now`. Calling it early or twice does nothing.
@@ -1580,16 +1602,11 @@ impl Endpoint {
         }
         let idle = self.cfg.incoming_idle_timeout;
         for si in 0..self.sessions.len() {
+            // The message whose chunk is streaming now is the connection's business.
+            let streaming = self.streaming_slot(si);
             let Some(s) = self.sessions[si].as_mut() else {
                 continue;
             };
-            // The message whose chunk is streaming now is the connection's business.
-            let streaming = s
-                .conn
-                .and_then(|c| self.conns.get(c as usize)?.as_ref()?.frame.as_ref())
-                .map(|f| &f.cur)
-                .filter(|cur| cur.kind == CurKind::Send && cur.session == Some(si as u32))
-                .and_then(|cur| cur.slot);
             for (i, m) in s.incoming.iter_mut().enumerate() {
                 if m.active && streaming != Some(i) && m.last + idle <= now {
                     m.active = false;
