@@ -413,15 +413,19 @@ fn r4976_025_peer_relay_must_own_the_first_from_path_host() {
     assert!(net.relays[r].set_peer_relay(qc, cert(&["x"])).is_err());
 }
 
-/// R4976-028: a URI issued to a mutually authenticated previous-hop relay is valid over
-/// any connection to that relay: after the relay link drops, intra dials extra again and
-/// traffic flows both ways through the URI extra issued before.
-#[test]
-fn r4976_028_uri_issued_to_a_peer_relay_survives_its_connection() {
+/// Alice AUTHs through intra to extra (intra presenting a certificate when `mutual`),
+/// Bob (a client of extra) reaches her, then the relay link drops and Alice sends to Bob
+/// again. Returns the network, Alice, Bob, Alice's Use-Path and the SEND bodies Bob got.
+fn after_the_relay_link_drops(
+    mutual: bool,
+    seed: u64,
+) -> (Net, usize, usize, Vec<msrp_proto::uri::Uri>, Vec<Vec<u8>>) {
     let mut net = Net::new();
-    let intra = net.add_relay(relay_config(INTRA, 22));
-    let extra = net.add_relay(relay_config(EXTRA, 23));
-    net.certs.insert(intra, vec!["intra.example.com".into()]);
+    let intra = net.add_relay(relay_config(INTRA, seed));
+    let extra = net.add_relay(relay_config(EXTRA, seed + 1));
+    if mutual {
+        net.certs.insert(intra, vec!["intra.example.com".into()]);
+    }
     let (alice, _) = net.connect_peer(intra);
     let use_path = net
         .auth(alice, "alice", PASSWORD, &[INTRA, EXTRA], ALICE)
@@ -429,34 +433,45 @@ fn r4976_028_uri_issued_to_a_peer_relay_survives_its_connection() {
     assert_eq!(use_path.len(), 2, "{use_path:?}");
     let (bob, _) = net.connect_peer(extra);
     let bob_uri = "msrps://bob.example.net:8145/foo;tcp";
-    bob_reaches_alice(&mut net, bob, alice, &use_path, "first1");
+    bob_reaches_alice(&mut net, bob, alice, &use_path, &format!("first{seed}"));
 
     net.cut_relay_links();
-    // Alice → bob: intra dials extra anew; extra accepts its own URI from that relay.
     net.send(
         alice,
         &send(
-            "a1b2c3d4",
+            &format!("a1b2c3d{seed}"),
             &[use_path[0].as_str(), use_path[1].as_str(), bob_uri],
             &[ALICE],
-            "Message-ID: after1\r\n",
+            &format!("Message-ID: after{seed}\r\n"),
             Some(b"hello again"),
         ),
     );
-    let got = net.frames(bob);
-    let sends: Vec<_> = got
+    let sends = net
+        .frames(bob)
         .iter()
         .filter(|g| text(g).contains(" SEND\r\n"))
+        .map(|g| body(g))
         .collect();
-    assert_eq!(
-        sends.len(),
-        1,
-        "{:?}",
-        got.iter().map(|g| text(g)).collect::<Vec<_>>()
-    );
-    assert_eq!(body(sends[0]), b"hello again");
+    (net, alice, bob, use_path, sends)
+}
+
+/// R4976-028: a URI issued to a mutually authenticated previous-hop relay is valid over
+/// any connection to that relay: after the relay link drops, intra dials extra again and
+/// traffic flows both ways through the URI extra issued before.
+#[test]
+fn r4976_028_uri_issued_to_a_peer_relay_survives_its_connection() {
+    let (mut net, alice, bob, use_path, sends) = after_the_relay_link_drops(true, 22);
+    // Alice → bob: intra dialled extra anew; extra accepted its own URI from that relay.
+    assert_eq!(sends, [b"hello again".to_vec()]);
     // Bob → alice over the new connection.
     bob_reaches_alice(&mut net, bob, alice, &use_path, "back11");
+}
+
+/// R4976-028, the other half: without mutual TLS the URI dies with the connection.
+#[test]
+fn r4976_028_uri_issued_over_an_unauthenticated_relay_link_dies_with_it() {
+    let (.., sends) = after_the_relay_link_drops(false, 24);
+    assert!(sends.is_empty(), "{sends:?}");
 }
 
 /// Bob (a direct client of extra) sends one SEND to alice through both relays.
@@ -492,36 +507,4 @@ fn bob_reaches_alice(
         got.iter().map(|g| text(g)).collect::<Vec<_>>()
     );
     net.frames(bob);
-}
-
-/// R4976-028, the other half: without mutual TLS the URI dies with the connection.
-#[test]
-fn r4976_028_uri_issued_over_an_unauthenticated_relay_link_dies_with_it() {
-    let mut net = Net::new();
-    let intra = net.add_relay(relay_config(INTRA, 24));
-    let extra = net.add_relay(relay_config(EXTRA, 25));
-    let (alice, _) = net.connect_peer(intra);
-    let use_path = net
-        .auth(alice, "alice", PASSWORD, &[INTRA, EXTRA], ALICE)
-        .unwrap();
-    let (bob, _) = net.connect_peer(extra);
-    let bob_uri = "msrps://bob.example.net:8145/foo;tcp";
-    bob_reaches_alice(&mut net, bob, alice, &use_path, "first2");
-    net.cut_relay_links();
-    net.send(
-        alice,
-        &send(
-            "a1b2c3d5",
-            &[use_path[0].as_str(), use_path[1].as_str(), bob_uri],
-            &[ALICE],
-            "Message-ID: after2\r\n",
-            Some(b"hello again"),
-        ),
-    );
-    let got = net.frames(bob);
-    assert!(
-        got.iter().all(|g| !text(g).contains(" SEND\r\n")),
-        "{:?}",
-        got.iter().map(|g| text(g)).collect::<Vec<_>>()
-    );
 }

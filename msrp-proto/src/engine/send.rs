@@ -315,25 +315,16 @@ impl Endpoint {
         if m.failure_report != FailureReport::Yes {
             w.failure_report(m.failure_report);
         }
-        match &m.content_type {
+        let bodiless = match &m.content_type {
             None => {
                 w.finish_bodiless(Flag::End);
-                c.open = Some(super::pooled(
-                    &mut self.spare_open,
-                    OpenChunk {
-                        slot,
-                        message: m.id,
-                        tid,
-                        written: 0,
-                        tail: [0; 80],
-                        tail_len: 0,
-                    },
-                ));
-                self.record_tx(ci, Flag::End, false);
-                return;
+                true
             }
-            Some(ct) => w.finish_with_body(ct),
-        }
+            Some(ct) => {
+                w.finish_with_body(ct);
+                false
+            }
+        };
         c.open = Some(super::pooled(
             &mut self.spare_open,
             OpenChunk {
@@ -345,6 +336,10 @@ impl Endpoint {
                 tail_len: 0,
             },
         ));
+        if bodiless {
+            self.record_tx(ci, Flag::End, false);
+            return;
+        }
         if exact {
             c.out.extend_from_slice(rest);
             let n = rest.len();
