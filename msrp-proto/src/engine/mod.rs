@@ -97,7 +97,13 @@
 //! `transmit_done` reports its last byte written (R4975-095) and a missing response
 //! after [`Config::transaction_timeout`] fails the message with a local 408. `partial`
 //! chunks run no timer and hold no transaction slot once written, but stay matchable so
-//! a late error response still fails the message (R4975-096).
+//! a late error response still fails the message (R4975-096). Through relays responses
+//! are hop by hop, so a failure REPORT often arrives after the message's outcome was
+//! reported: each session remembers its last
+//! [`EngineLimits::late_report_window`](EngineLimits::late_report_window) finished
+//! Message-IDs and reports such a late failure once, as `MessageFailed { local: false }`.
+//! A failure REPORT 408 or 481 says data was lost, which MSRP cannot repair inside the
+//! session: the session fails with [`SessionError::DataLost`] (R4975-164).
 //! Outcomes: [`Event::MessageDelivered`], [`Event::MessageFailed`], [`Event::MessageSent`].
 //!
 //! The active side of a session sends a bodiless SEND at once to bind the connection
