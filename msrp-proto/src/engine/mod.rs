@@ -112,6 +112,10 @@
 //!
 //! # Not done yet
 //!
+//! * An open finding of the `engine` fuzz target: two pulled messages of two sessions on
+//!   one connection, fed a few bytes at a time while the peer's incoming-idle timer aborts
+//!   them, can leave the second without any outcome (no `MessageSent`/`Delivered`/
+//!   `Failed`) once time runs out. Not yet diagnosed.
 //! * Incremental success REPORTs for aborted/partial messages (only one final REPORT).
 //! * Duplicate windows live and die with their session: content resent on a re-created
 //!   session (R4975-035) is not flagged as a duplicate.
