@@ -112,10 +112,10 @@
 //!
 //! # Not done yet
 //!
-//! * An open finding of the `engine` fuzz target: two pulled messages of two sessions on
-//!   one connection, fed a few bytes at a time while the peer's incoming-idle timer aborts
-//!   them, can leave the second without any outcome (no `MessageSent`/`Delivered`/
-//!   `Failed`) once time runs out. Not yet diagnosed.
+//! * No success-report timer: a message sent with `Success-Report: yes` that the receiver
+//!   abandons (say, pieces dribbled slower than its incoming-idle timeout) gets no
+//!   outcome until its session ends, as R4975-094 allows; the application-chosen timer
+//!   that RFC 4975 §7.1.1 mentions is not offered yet.
 //! * Incremental success REPORTs for aborted/partial messages (only one final REPORT).
 //! * Duplicate windows live and die with their session: content resent on a re-created
 //!   session (R4975-035) is not flagged as a duplicate.

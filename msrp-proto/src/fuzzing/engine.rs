@@ -107,6 +107,9 @@ struct Sent {
     sent: bool,
     failed: bool,
     received: bool,
+    /// The receiver gave it up (idle, too large, ...): a success REPORT will never come,
+    /// and the sender may wait for it until the session ends (R4975-094).
+    abandoned: bool,
 }
 
 /// A receiver's view of one incoming message.
@@ -295,6 +298,11 @@ impl Sim {
             }
             Event::MessageAborted { message, .. } => {
                 self.sides[s].incoming.remove(&message);
+                if let Some(m) = self.sent.get_mut(&message)
+                    && m.from != s
+                {
+                    m.abandoned = true;
+                }
             }
             Event::BodyWanted { message, max, .. } => self.feed(s, message, max),
             Event::MessageDelivered {
@@ -530,6 +538,7 @@ impl Sim {
                 sent: false,
                 failed: false,
                 received: false,
+                abandoned: false,
             },
         );
         self.drain(s);
@@ -647,7 +656,10 @@ impl Sim {
             // Garbage can corrupt a `Success-Report: yes` header on its way (found by this
             // target: `yes` + 0xFF bytes), so the peer never reports and the sender keeps
             // waiting, as R4975-094 lets it, until the session ends.
-            let report_lost = self.tainted && m.wants_report;
+            // So can a receiver that abandoned the message (found by this target: pieces
+            // dribbled slower than its incoming-idle timeout): no REPORT will come, and
+            // R4975-094 lets the sender wait for one until the session ends.
+            let report_lost = (self.tainted || m.abandoned) && m.wants_report;
             if m.promised && !m.silenced && !report_lost {
                 assert!(
                     m.delivered || m.sent || m.failed,
