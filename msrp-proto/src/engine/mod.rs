@@ -116,6 +116,10 @@
 //!   abandons (say, pieces dribbled slower than its incoming-idle timeout) gets no
 //!   outcome until its session ends, as R4975-094 allows; the application-chosen timer
 //!   that RFC 4975 §7.1.1 mentions is not offered yet.
+//! * A receiver that abandons a message (idle) after answering its chunks with 200 sends
+//!   nothing more, so a sender without `Success-Report: yes` reports it
+//!   `MessageDelivered` (an open finding of the `engine` fuzz target: which failure
+//!   REPORT the receiver should owe there is not settled).
 //! * Incremental success REPORTs for aborted/partial messages (only one final REPORT).
 //! * Duplicate windows live and die with their session: content resent on a re-created
 //!   session (R4975-035) is not flagged as a duplicate.
