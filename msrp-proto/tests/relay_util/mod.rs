@@ -62,18 +62,27 @@ pub struct Net {
     pub certs: HashMap<usize, Vec<String>>,
 }
 
-/// A peer relay's verified certificate, by its names (exact match only).
-#[derive(Debug)]
-pub struct TestCert(pub Vec<String>);
+/// A peer relay's verified certificate, by its names (exact match only), counting the
+/// checks made against it.
+#[derive(Debug, Default)]
+pub struct TestCert(pub Vec<String>, pub std::sync::atomic::AtomicUsize);
 
 impl PeerRelay for TestCert {
     fn is_valid_for(&self, host: &str) -> bool {
+        self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.0.iter().any(|n| n.eq_ignore_ascii_case(host))
     }
 }
 
+pub fn counted_cert(names: &[&str]) -> Arc<TestCert> {
+    Arc::new(TestCert(
+        names.iter().map(|&n| n.to_owned()).collect(),
+        Default::default(),
+    ))
+}
+
 pub fn cert(names: &[&str]) -> Arc<dyn PeerRelay> {
-    Arc::new(TestCert(names.iter().map(|&n| n.to_owned()).collect()))
+    counted_cert(names)
 }
 
 #[derive(Debug, Clone, Copy)]

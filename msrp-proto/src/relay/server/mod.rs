@@ -119,7 +119,7 @@ use bytes::BufMut;
 use self::auth::{NonceTable, Verdict, rspauth};
 use crate::engine::{ConnectionId, Error, ResponsePolicy, response_policy};
 use crate::rand::{OsRandom, RandomSource, SeededRandom};
-use crate::uri::{Scheme, Uri, UriRef, path_iter};
+use crate::uri::{Host, Scheme, Uri, UriRef, path_iter};
 use crate::wire::encode::{HeadWriter, write_end_line, write_report, write_response};
 use crate::wire::headers::{
     AuthenticationInfo, ByteRange, DigestChallenge, DigestCredentials, FailureReport, Status,
@@ -321,6 +321,9 @@ struct Conn {
     auth_failures: u8,
     /// The peer authenticated as a relay by mutual TLS (R4976-022).
     peer_relay: Option<Arc<dyn PeerRelay>>,
+    /// The host `peer_relay` was last found valid for: requests from a relay name the
+    /// same host again and again, and checking a certificate parses it.
+    peer_host: Option<Box<str>>,
 }
 
 impl Conn {
@@ -488,6 +491,7 @@ impl Relay {
             probation: None,
             auth_failures: 0,
             peer_relay: None,
+            peer_host: None,
         };
         match self.conns.iter().position(Option::is_none) {
             Some(i) => {
@@ -1078,14 +1082,22 @@ impl Relay {
     /// client certificate (mutual TLS), or because we dialled it over TLS at that host
     /// (the adapter checks an `msrps` next hop's certificate by name).
     fn speaks_for(&self, c: u32, relay: &UriRef<'_>) -> bool {
+        let host = relay.host_str();
         self.conn(c).is_some_and(|conn| {
-            conn.peer_relay
-                .as_ref()
-                .is_some_and(|p| p.is_valid_for(relay.host_str()))
+            conn.peer_host
+                .as_deref()
+                .is_some_and(|h| h.eq_ignore_ascii_case(host))
                 || conn
-                    .key
+                    .peer_relay
                     .as_ref()
-                    .is_some_and(|k| k.scheme == Scheme::Msrps && k.host == ConnKey::of(relay).host)
+                    .is_some_and(|p| p.is_valid_for(host))
+                || conn.key.as_ref().is_some_and(|k| {
+                    k.scheme == Scheme::Msrps
+                        && match relay.host() {
+                            Host::Name(n) => k.host.eq_ignore_ascii_case(n),
+                            addr => k.host == addr.to_string(),
+                        }
+                })
         })
     }
 
@@ -1247,12 +1259,29 @@ impl Relay {
         };
         // R4976-025: a previous hop authenticated as a relay speaks only for its own
         // names.
-        if let Some(peer) = self.conn(src).and_then(|c| c.peer_relay.clone()) {
+        if let Some(c) = self.conns.get_mut(src as usize).and_then(Option::as_mut)
+            && let Some(peer) = &c.peer_relay
+        {
             let prev = head
                 .from_path()
                 .and_then(|mut p| p.next())
-                .and_then(Result::ok);
-            if !prev.is_some_and(|u| peer.is_valid_for(u.host_str())) {
+                .and_then(Result::ok)
+                .map(|u| u.host_str());
+            let ok = match prev {
+                Some(h)
+                    if c.peer_host
+                        .as_deref()
+                        .is_some_and(|k| k.eq_ignore_ascii_case(h)) =>
+                {
+                    true
+                }
+                Some(h) if peer.is_valid_for(h) => {
+                    c.peer_host = Some(h.into());
+                    true
+                }
+                _ => false,
+            };
+            if !ok {
                 self.respond(src, head, policy, StatusCode::FORBIDDEN, first);
                 self.set_cur(src, Cur::Discard(None), None);
                 return;
@@ -1327,11 +1356,11 @@ impl Relay {
         let first = to[0];
         // R4976-033: from the owner outward, or from anyone toward the owner. A relay's
         // URI is the owner's over any of its connections (R4976-028).
-        let relay = first
-            .session_id()
-            .and_then(|sid| self.issued.get(sid))
-            .and_then(|i| i.relay.clone());
-        let from_owner = src == owner || relay.is_some_and(|r| self.speaks_for(src, &r.as_ref()));
+        let from_owner = src == owner
+            || first
+                .session_id()
+                .and_then(|sid| self.issued.get(sid)?.relay.as_ref())
+                .is_some_and(|r| self.speaks_for(src, &r.as_ref()));
         let mut popped = 1;
         let dest = if from_owner {
             match to.get(1).map(|n| (n, self.classify(n))) {
