@@ -276,3 +276,74 @@ fn fuzz_handle_timeout_leaves_no_timer_due_when_a_session_fails_in_it() {
     );
     assert_eq!(next, Some(t + Config::default().connection_idle_timeout));
 }
+
+/// A receiver that gives up on a half-received message (idle for
+/// `incoming_idle_timeout`) had answered its chunks with 200, so a sender that asked for
+/// no success report took those 200s for delivery (found by the `engine` fuzz target).
+/// Now the receiver tells it: a failure REPORT `000 413` covering what arrived
+/// (R4975-133, R4975-136/-137; 413 = stop sending, R4975-206) and 413 for every later
+/// chunk; with `Failure-Report: no` nothing is sent (R4975-134).
+#[test]
+fn r4975_133_receiver_that_abandons_a_message_reports_413_and_refuses_the_rest() {
+    for (policy, reported) in [
+        ("", true),
+        ("Failure-Report: partial\r\n", true),
+        ("Failure-Report: no\r\n", false),
+    ] {
+        let (mut r, s) = Raw::bob(sim::config(9));
+        let mut first = send(
+            "half0001",
+            BOB,
+            ALICE,
+            &format!("Message-ID: halfdone\r\n{policy}Byte-Range: 1-4/8\r\n"),
+            Some(b"abcd"),
+        );
+        let n = first.len();
+        first[n - 3] = b'+';
+        let out = text(&r.feed(&first));
+        assert_eq!(out.contains(" 200 OK"), policy.is_empty(), "{out}");
+        let idle = Config::default().incoming_idle_timeout;
+        r.now += idle;
+        r.side.ep.handle_timeout(r.now);
+        let out = text(&r.flush());
+        assert!(r.side.events.iter().any(|e| matches!(
+            e,
+            Event::MessageAborted { session, reason: AbortReason::Idle, .. } if *session == s
+        )));
+        if reported {
+            assert!(out.contains(" REPORT\r\n"), "{out}");
+            assert!(
+                out.contains("To-Path: msrp://alicepc.example.com:7777/iau39soe2843z;tcp\r\n"),
+                "{out}"
+            );
+            assert!(out.contains("Message-ID: halfdone\r\n"), "{out}");
+            assert!(out.contains("Byte-Range: 1-4/8\r\n"), "{out}");
+            assert!(out.contains("Status: 000 413"), "{out}");
+        } else {
+            assert!(out.is_empty(), "{out}");
+        }
+        // The rest comes late: refused, not started as a new message.
+        r.side.events.clear();
+        let last = send(
+            "half0002",
+            BOB,
+            ALICE,
+            &format!("Message-ID: halfdone\r\n{policy}Byte-Range: 5-8/8\r\n"),
+            Some(b"efgh"),
+        );
+        let out = text(&r.feed(&last));
+        if reported {
+            assert!(out.contains("MSRP half0002 413"), "{out}");
+        } else {
+            assert!(out.is_empty(), "{out}");
+        }
+        assert!(
+            !r.side.events.iter().any(|e| matches!(
+                e,
+                Event::MessageStarted { .. } | Event::MessageReceived { .. } | Event::Data { .. }
+            )),
+            "{:?}",
+            r.side.events
+        );
+    }
+}

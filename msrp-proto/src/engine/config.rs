@@ -34,7 +34,8 @@ pub struct Config {
     /// fails the message with a local 408. Default 30 s.
     pub transaction_timeout: Duration,
     /// An incoming message with no chunk for this long is dropped (digest P-35: a message
-    /// that never ends), and a connection on which a frame stops arriving mid-way for
+    /// that never ends; its sender gets a failure REPORT `000 413` unless it sent
+    /// `Failure-Report: no`, and later chunks of it get 413), and a connection on which a frame stops arriving mid-way for
     /// this long is lost with
     /// [`ConnectionError::Stalled`](super::ConnectionError::Stalled) (the stream cannot
     /// be resynchronised without the end-line). Default 120 s.

@@ -90,7 +90,8 @@ pub enum AbortReason {
     Peer,
     /// It exceeded a limit and was answered with 413.
     TooLarge,
-    /// No chunk arrived for [`Config::incoming_idle_timeout`](super::Config::incoming_idle_timeout).
+    /// No chunk arrived for [`Config::incoming_idle_timeout`](super::Config::incoming_idle_timeout);
+    /// the sender was sent a failure REPORT `000 413` (if its Failure-Report allows).
     Idle,
     /// Its session or connection ended.
     SessionEnded,

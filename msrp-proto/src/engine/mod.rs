@@ -68,7 +68,9 @@
 //! before anything of it reaches the application; one that crosses the limit mid-body gets
 //! a `000 413` REPORT at once, so the sender stops mid-chunk (R4975-206).
 //!
-//! Timers: an incoming message silent for [`Config::incoming_idle_timeout`] is dropped; a
+//! Timers: an incoming message silent for [`Config::incoming_idle_timeout`] is dropped
+//! and its sender told so, as the failure REPORT `000 413` (stop sending) that R4975-133
+//! allows for errors learnt after a 200, with 413 for any later chunk of it; a
 //! frame that stops mid-way for as long loses its connection
 //! ([`ConnectionError::Stalled`]); a passive session not bound within
 //! [`Config::binding_timeout`] fails (P-09); a connection without sessions and traffic
@@ -112,14 +114,11 @@
 //!
 //! # Not done yet
 //!
-//! * No success-report timer: a message sent with `Success-Report: yes` that the receiver
-//!   abandons (say, pieces dribbled slower than its incoming-idle timeout) gets no
-//!   outcome until its session ends, as R4975-094 allows; the application-chosen timer
-//!   that RFC 4975 §7.1.1 mentions is not offered yet.
-//! * A receiver that abandons a message (idle) after answering its chunks with 200 sends
-//!   nothing more, so a sender without `Success-Report: yes` reports it
-//!   `MessageDelivered` (an open finding of the `engine` fuzz target: which failure
-//!   REPORT the receiver should owe there is not settled).
+//! * No success-report timer: a message sent with `Success-Report: yes` whose success
+//!   REPORT never comes (a receiver that does not report, or `Failure-Report: no` so a
+//!   receiver's failure REPORT is not sent either) gets no outcome until its session ends,
+//!   as R4975-094 allows; the application-chosen timer RFC 4975 §7.1.1 mentions is not
+//!   offered yet.
 //! * Incremental success REPORTs for aborted/partial messages (only one final REPORT).
 //! * Duplicate windows live and die with their session: content resent on a re-created
 //!   session (R4975-035) is not flagged as a duplicate.
@@ -1095,61 +1094,89 @@ impl Endpoint {
         {
             return Err(Error::ControlQueueFull);
         }
-        let (range, policy) = if let Some(i) =
-            s.incoming.iter().position(|m| m.active && m.id == message)
-        {
-            let m = &s.incoming[i];
-            let (first, last) = match (m.ranges.as_slice().first(), m.ranges.as_slice().last()) {
-                (Some(&(a, _)), Some(&(_, b))) => (a, b),
-                _ => (0, 0),
-            };
-            let range = ByteRange {
-                start: first + 1,
-                end: Some(last),
-                total: m.len.or(m.declared),
-            };
-            (range, m.policy)
-        } else if let Some(i) = s.done_index(message) {
-            let d = s.done[i];
-            if d.rejected.is_some() {
-                return Ok(());
-            }
-            (ByteRange::whole(d.len), d.policy)
-        } else {
+        if let Some(i) = s.incoming.iter().position(|m| m.active && m.id == message) {
+            self.refuse_incoming(session.0 as usize, i, status);
+            return Ok(());
+        }
+        let Some(d) = s.done_index(message).map(|i| s.done[i]) else {
             return Err(Error::UnknownMessage);
         };
-        let len = range.end.unwrap_or(0);
-        let s = self.sessions[session.0 as usize].as_mut().expect("checked");
-        if let Some(i) = s.incoming.iter().position(|m| m.active && m.id == message) {
-            s.incoming[i].active = false;
-            // A chunk of it still streaming: stop its Data events, answer it with `status`.
-            if let Some(cur) = conn
-                .and_then(|c| self.conns.get_mut(c as usize)?.as_mut()?.frame.as_mut())
-                .map(|f| &mut f.cur)
-                && cur.kind == CurKind::Send
-                && cur.session == Some(session.0)
-                && cur.slot == Some(i)
-            {
-                cur.slot = None;
-                cur.verdict = Some(status);
-            }
+        if d.rejected.is_some() {
+            return Ok(());
         }
+        let s = self.sessions[session.0 as usize].as_mut().expect("checked");
         s.remember(
             Done {
-                id: message,
-                len,
+                rejected: Some(status),
+                ..d
+            },
+            window,
+        );
+        if d.policy != ResponsePolicy::Never
+            && let Some(ci) = conn
+        {
+            self.failure_report(
+                ci as usize,
+                session.0 as usize,
+                message,
+                ByteRange::whole(d.len),
+                status,
+            );
+        }
+        Ok(())
+    }
+
+    /// Gives up on incoming message `slot` of session `si` with `status` (the caller
+    /// reports it to the application): a chunk of it still streaming stops producing
+    /// data and is answered with `status`; later chunks are refused with `status` while
+    /// the Message-ID stays in the duplicate window; a failure REPORT covering what
+    /// arrived (`1-<last octet>/<total or *>`, R4975-137) tells the peer, when the
+    /// message's Failure-Report allows one (R4975-133/-134) and the session is bound
+    /// (R4975-126). Its own REPORT is skipped if the control queue is full (a caller
+    /// that must know checks first).
+    fn refuse_incoming(&mut self, si: usize, slot: usize, status: StatusCode) {
+        let (window, max_ctrl) = (
+            self.cfg.limits.duplicate_window,
+            self.cfg.limits.max_pending_control,
+        );
+        let Some(s) = self.sessions.get_mut(si).and_then(Option::as_mut) else {
+            return;
+        };
+        let m = &mut s.incoming[slot];
+        m.active = false;
+        let (first, last) = match (m.ranges.as_slice().first(), m.ranges.as_slice().last()) {
+            (Some(&(a, _)), Some(&(_, b))) => (a, b),
+            _ => (0, 0),
+        };
+        let range = ByteRange {
+            start: first + 1,
+            end: Some(last),
+            total: m.len.or(m.declared),
+        };
+        let (id, policy, conn) = (m.id, m.policy, s.conn);
+        s.remember(
+            Done {
+                id,
+                len: last,
                 policy,
                 rejected: Some(status),
             },
             window,
         );
-        if policy == ResponsePolicy::Never {
-            return Ok(()); // Failure-Report: no (R4975-134)
+        let Some(c) = conn.and_then(|c| self.conns.get_mut(c as usize)?.as_mut()) else {
+            return;
+        };
+        if let Some(cur) = c.frame.as_mut().map(|f| &mut f.cur)
+            && cur.kind == CurKind::Send
+            && cur.session == Some(si as u32)
+            && cur.slot == Some(slot)
+        {
+            cur.slot = None;
+            cur.verdict = Some(status);
         }
-        if let Some(ci) = conn {
-            self.failure_report(ci as usize, session.0 as usize, message, range, status);
+        if policy != ResponsePolicy::Never && c.ctrl.len() < max_ctrl {
+            self.failure_report(conn.expect("bound") as usize, si, id, range, status);
         }
-        Ok(())
     }
 
     /// Ends a session locally: its queued messages are dropped without events and
@@ -1618,18 +1645,22 @@ impl Endpoint {
         for si in 0..self.sessions.len() {
             // The message whose chunk is streaming now is the connection's business.
             let streaming = self.streaming_slot(si);
-            let Some(s) = self.sessions[si].as_mut() else {
-                continue;
-            };
-            for (i, m) in s.incoming.iter_mut().enumerate() {
-                if m.active && streaming != Some(i) && m.last + idle <= now {
-                    m.active = false;
-                    self.events.push_back(Event::MessageAborted {
-                        session: SessionId(si as u32),
-                        message: m.id,
-                        reason: AbortReason::Idle,
-                    });
-                }
+            // Given up: the peer is told with a failure REPORT 413 "stop sending" and
+            // later chunks get 413, so a sender never takes 200s for delivery of a
+            // message the receiver dropped (found by the `engine` fuzz target).
+            while let Some((i, id)) = self.sessions[si].as_ref().and_then(|s| {
+                s.incoming
+                    .iter()
+                    .enumerate()
+                    .find(|&(i, m)| m.active && streaming != Some(i) && m.last + idle <= now)
+                    .map(|(i, m)| (i, m.id))
+            }) {
+                self.refuse_incoming(si, i, StatusCode::STOP_SENDING);
+                self.events.push_back(Event::MessageAborted {
+                    session: SessionId(si as u32),
+                    message: id,
+                    reason: AbortReason::Idle,
+                });
             }
         }
         // A session that failed above left its connection idle: its idle timer starts

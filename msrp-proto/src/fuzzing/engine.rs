@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::Input;
-use crate::engine::{Config, ConnectionId, Endpoint, Event, OutgoingMessage, SessionId};
+use crate::engine::{
+    AbortReason, Config, ConnectionId, Endpoint, Event, OutgoingMessage, SessionId,
+};
 use crate::uri::Uri;
 use crate::wire::MessageId;
 use crate::wire::headers::{FailureReport, StatusCode, SuccessReport};
@@ -296,10 +298,15 @@ impl Sim {
                     assert!(total <= max, "started a {total}-byte message beyond {max}");
                 }
             }
-            Event::MessageAborted { message, .. } => {
+            Event::MessageAborted {
+                message, reason, ..
+            } => {
                 self.sides[s].incoming.remove(&message);
+                // A message given up as idle is reported to its sender (REPORT 413 and 413
+                // for later chunks): that sender still owes an outcome.
                 if let Some(m) = self.sent.get_mut(&message)
                     && m.from != s
+                    && reason != AbortReason::Idle
                 {
                     m.abandoned = true;
                 }
