@@ -470,6 +470,36 @@ fn r4976_028_uri_issued_over_an_unauthenticated_relay_link_dies_with_it() {
     assert!(sends.is_empty(), "{sends:?}");
 }
 
+/// R4976-028: a request the relay refuses (here a SEND
+/// with a body and no Content-Type, 400) toward a peer relay's URI whose connection is
+/// gone dials nothing; only an accepted one opens the connection again.
+#[test]
+fn r4976_028_refused_request_toward_a_peer_relay_uri_dials_nothing() {
+    let (mut net, alice, bob, use_path, sends) = after_the_relay_link_drops(true, 26);
+    assert_eq!(sends, [b"hello again".to_vec()]);
+    net.cut_relay_links();
+    net.frames(alice);
+    let links = net.links.len();
+    let bob_uri = "msrps://bob.example.net:8145/foo;tcp";
+    let bad = format!(
+        "MSRP nocttid1 SEND\r\nTo-Path: {} {} {ALICE}\r\nFrom-Path: {bob_uri}\r\n\
+         Message-ID: noct1\r\n\r\nhi\r\n-------nocttid1$\r\n",
+        use_path[1], use_path[0]
+    );
+    net.send(bob, bad.as_bytes());
+    let got = net.frames(bob);
+    assert!(
+        got.iter().any(|g| text(g).starts_with("MSRP nocttid1 400")),
+        "{:?}",
+        got.iter().map(|g| text(g)).collect::<Vec<_>>()
+    );
+    assert_eq!(net.links.len(), links, "a refused request dialled");
+    assert!(net.frames(alice).is_empty());
+    // An accepted one dials and arrives.
+    let _ = bob_reaches_alice(&mut net, bob, alice, &use_path, "redial1");
+    assert_eq!(net.links.len(), links + 1);
+}
+
 /// Bob (a direct client of extra) sends one SEND to alice through both relays.
 fn bob_reaches_alice(
     net: &mut Net,

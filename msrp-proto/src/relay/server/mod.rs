@@ -369,8 +369,10 @@ struct Issued {
 enum Target {
     /// Our authority without a session-id (AUTH goes here).
     Authority,
-    /// A URI we issued and that is alive.
-    Issued { owner: u32 },
+    /// A URI we issued and that is alive: its owner is connected, or is a relay we can
+    /// reach over any connection (resolved by `Relay::owner_of`, which may dial, once
+    /// the request is accepted).
+    Issued,
     /// Our host, but no live issued URI.
     OwnUnknown,
     /// Not ours at all.
@@ -1033,8 +1035,8 @@ impl Relay {
         }
     }
 
-    /// What `u` (a first To-Path URI) is to this relay.
-    fn classify(&mut self, u: &UriRef<'_>) -> Target {
+    /// What `u` (a first To-Path URI) is to this relay. Decides only: dials nothing.
+    fn classify(&self, u: &UriRef<'_>) -> Target {
         let a = self.cfg.authority.as_ref();
         let ours = u.scheme() == a.scheme()
             && u.host()
@@ -1048,12 +1050,21 @@ impl Relay {
             return Target::Authority;
         };
         match self.issued.get(sid) {
-            Some(i) if i.uri.matches(u) => match self.owner_of(sid) {
-                Some(owner) => Target::Issued { owner },
-                None => Target::OwnUnknown,
-            },
+            Some(i)
+                if i.uri.matches(u) && (i.relay.is_some() || self.live_owner(sid).is_some()) =>
+            {
+                Target::Issued
+            }
             _ => Target::OwnUnknown,
         }
+    }
+
+    /// The connection issued URI `sid` was granted on, while it lives.
+    fn live_owner(&self, sid: &str) -> Option<u32> {
+        let i = self.issued.get(sid)?;
+        self.conn(i.owner)
+            .is_some_and(|c| c.epoch == i.owner_epoch)
+            .then_some(i.owner)
     }
 
     /// The live connection toward the owner of issued URI `sid`. A client's URI lives
@@ -1061,11 +1072,10 @@ impl Relay {
     /// to that relay: the one it came on, another one the relay authenticated on, or one
     /// dialled toward its URI.
     fn owner_of(&mut self, sid: &str) -> Option<u32> {
-        let i = self.issued.get(sid)?;
-        if self.conn(i.owner).is_some_and(|c| c.epoch == i.owner_epoch) {
-            return Some(i.owner);
+        if let Some(c) = self.live_owner(sid) {
+            return Some(c);
         }
-        let relay = i.relay.clone()?;
+        let relay = self.issued.get(sid)?.relay.clone()?;
         let found = (0..self.conns.len() as u32).find(|&c| self.speaks_for(c, &relay.as_ref()));
         let c = match found {
             Some(c) => c,
@@ -1305,13 +1315,13 @@ impl Relay {
                 self.refuse_unknown(src, head, first);
                 self.set_cur(src, Cur::Discard(None), None);
             }
-            Target::Issued { owner } => {
+            Target::Issued => {
                 if self.cfg.block_unknown_methods && matches!(method, Method::Other(_)) {
                     self.respond(src, head, policy, StatusCode::METHOD_NOT_UNDERSTOOD, first);
                     self.set_cur(src, Cur::Discard(None), None);
                     return;
                 }
-                self.forward(src, head, &to, owner, is_send, policy);
+                self.forward(src, head, &to, is_send, policy);
             }
         }
     }
@@ -1343,37 +1353,46 @@ impl Relay {
         self.send_report(&report, range, StatusCode::SESSION_DOES_NOT_EXIST);
     }
 
-    /// Routes a request whose first To-Path URI is one we issued (owned by `owner`).
+    /// Routes a request whose first To-Path URI is one we issued. Every refusal comes
+    /// before a connection is dialled: only an accepted request opens one.
     fn forward(
         &mut self,
         src: u32,
         head: &Head<'_>,
         to: &[UriRef<'_>],
-        owner: u32,
         is_send: bool,
         policy: ResponsePolicy,
     ) {
         let first = to[0];
+        let sid = first.session_id().expect("classified as issued");
+        let content_type = head.raw(KnownHeader::ContentType);
+        if is_send && head.has_body() && content_type.is_none() {
+            self.respond(src, head, policy, StatusCode::BAD_REQUEST, first);
+            self.set_cur(src, Cur::Discard(None), None);
+            return;
+        }
         // R4976-033: from the owner outward, or from anyone toward the owner. A relay's
         // URI is the owner's over any of its connections (R4976-028).
-        let from_owner = src == owner
-            || first
-                .session_id()
-                .and_then(|sid| self.issued.get(sid)?.relay.as_ref())
+        let from_owner = self.live_owner(sid) == Some(src)
+            || self
+                .issued
+                .get(sid)
+                .and_then(|i| i.relay.as_ref())
                 .is_some_and(|r| self.speaks_for(src, &r.as_ref()));
         let mut popped = 1;
         let dest = if from_owner {
             match to.get(1).map(|n| (n, self.classify(n))) {
-                Some((_, Target::Issued { owner: o2 })) if to.len() >= 3 => {
+                Some((n, Target::Issued)) if to.len() >= 3 => {
                     // Both ends behind this relay: our URI again, toward its owner.
                     popped = 2;
-                    Some(o2)
+                    let sid2 = n.session_id().expect("classified as issued");
+                    self.owner_of(sid2)
                 }
                 Some((n, Target::Foreign)) => {
                     let n = *n;
-                    let known = first
-                        .session_id()
-                        .and_then(|sid| self.issued.get(sid))
+                    let known = self
+                        .issued
+                        .get(sid)
                         .and_then(|i| i.peer.as_ref())
                         .filter(|(pc, pe, pu)| {
                             pu.matches(&n) && self.conn(*pc).is_some_and(|c| c.epoch == *pe)
@@ -1389,13 +1408,10 @@ impl Relay {
                 .and_then(|mut p| p.next())
                 .and_then(Result::ok);
             let epoch = self.conn(src).map_or(0, |c| c.epoch);
-            if let (Some(prev), Some(i)) = (
-                prev,
-                first.session_id().and_then(|sid| self.issued.get_mut(sid)),
-            ) {
+            if let (Some(prev), Some(i)) = (prev, self.issued.get_mut(sid)) {
                 i.peer = Some((src, epoch, prev.to_owned()));
             }
-            Some(owner)
+            self.owner_of(sid)
         } else {
             None
         };
@@ -1447,11 +1463,7 @@ impl Relay {
         };
 
         if is_send && head.has_body() {
-            let Some(ct) = head.raw(KnownHeader::ContentType) else {
-                self.respond(src, head, policy, StatusCode::BAD_REQUEST, first);
-                self.set_cur(src, Cur::Discard(None), None);
-                return;
-            };
+            let ct = content_type.expect("checked above");
             for f in head.fields() {
                 if [
                     KnownHeader::ToPath,
