@@ -71,7 +71,7 @@ pub(crate) async fn drive<R: Runtime>(
             g.settle();
             if g.conns.get(&conn).is_none_or(|r| r.lost) {
                 if owns(&g, conn, &wake) {
-                    g.conns.remove(&conn);
+                    g.retire(conn);
                 }
                 break;
             }

@@ -300,7 +300,10 @@ pub enum SessionEvent {
         message: MessageId,
         /// Offset in the message.
         offset: u64,
-        /// The bytes.
+        /// The bytes. Pieces of 4 KiB or more are views into a block shared with other
+        /// received pieces (reused once all its views are dropped, so a steady transfer
+        /// allocates nothing per piece): copy what you keep for long, or it keeps up to
+        /// 256 KiB alive.
         bytes: Bytes,
         /// The message had already been received complete in this session (RFC 4975
         /// §7.1.1: a resend or a relay's duplicate); flag it rather than show it twice.
@@ -602,9 +605,21 @@ impl<R: Runtime> Endpoint<R> {
         if relay.is_some() && g.sessions.values().any(|s| s.relay == relay) {
             return Err(Error::RouteInUse);
         }
-        let id = g
+        let id = match g
             .engine
-            .add_session(local.clone(), to_path, active, R::now())?;
+            .add_session(local.clone(), to_path, active, R::now())
+        {
+            Ok(id) => id,
+            // The connection already ended (a TLS handshake can fail before the session
+            // is added): say why.
+            Err(engine::Error::UnknownConnection) => {
+                return Err(active.and_then(|c| g.connection_failure(c)).map_or(
+                    Error::Engine(engine::Error::UnknownConnection),
+                    Error::Connection,
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
         g.sessions.insert(
             id,
             SessionRoute {

@@ -14,13 +14,14 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use msrp_proto::engine::{
     self, ConnectionError, ConnectionId, Event as EngineEvent, SessionError, SessionId,
 };
 use msrp_proto::relay::AuthError;
 use msrp_proto::tls::{Fingerprint, FingerprintSet, HashAlgorithm, LocalCertificate, TlsError};
 use msrp_proto::wire::MessageId;
+use smallvec::SmallVec;
 use tokio::sync::{Notify, oneshot};
 
 use crate::{Outcome, SessionEvent, SessionFailure};
@@ -167,14 +168,16 @@ impl SessionQueue {
     }
 
     /// Queues `item`; gives it back if the session is gone.
-    pub(crate) fn push(&self, item: Item) -> Option<Item> {
+    /// Queues `item`; the waiting task's waker goes to `wakes` (woken when the engine
+    /// lock is released). Returns the item if the session was dropped.
+    pub(crate) fn push(&self, item: Item, wakes: &mut Vec<Wake>) -> Option<Item> {
         let mut st = self.state();
         if st.dropped {
             return Some(item);
         }
         st.items.push_back(item);
         if let Some(w) = st.waker.take() {
-            w.wake();
+            wakes.push(Wake::Task(w));
         }
         None
     }
@@ -222,6 +225,28 @@ impl Drop for QueueTx {
     }
 }
 
+/// A wake-up owed to another task. It is made when the engine lock is released, not
+/// when the event is queued: a task woken under the lock would only wait for it, and a
+/// receiver woken per event would take one piece per wake-up instead of all of them.
+pub(crate) enum Wake {
+    /// A session's event stream.
+    Task(std::task::Waker),
+    /// A pulled-body sender or an outcome waiter.
+    Notify(Arc<Notify>),
+    /// A connection driver's doorbell.
+    Conn(Arc<ConnWake>),
+}
+
+impl Wake {
+    fn wake(self) {
+        match self {
+            Self::Task(w) => w.wake(),
+            Self::Notify(n) => n.notify_one(),
+            Self::Conn(c) => c.notify.notify_one(),
+        }
+    }
+}
+
 /// Everything behind the mutex.
 pub(crate) struct Inner {
     pub(crate) engine: engine::Endpoint,
@@ -232,6 +257,38 @@ pub(crate) struct Inner {
     /// The deadline the timer task currently sleeps towards.
     pub(crate) timer_at: Option<Instant>,
     timer_kick: bool,
+    /// Received body pieces of at least [`ARENA_MIN`] bytes are copied here and handed
+    /// out as views: the block is reused once the application dropped every view into it,
+    /// so a steady transfer does not allocate per piece. Empty until the first large
+    /// piece (an idle endpoint holds none).
+    rx_arena: BytesMut,
+    /// Wake-ups to make once the lock is released ([`Guard`]'s drop).
+    wakes: Vec<Wake>,
+    /// Why the last few connections ended (their routes are gone): a session added to
+    /// one of them learns why instead of "unknown connection". Bounded by [`RECENT_LOST`].
+    recent_lost: std::collections::VecDeque<(ConnectionId, SessionFailure)>,
+}
+
+/// How many ended connections [`Inner::recent_lost`] remembers.
+const RECENT_LOST: usize = 16;
+
+/// Smaller received pieces (chat) get their own allocation, so a kept message does not
+/// pin a block.
+const ARENA_MIN: usize = 4096;
+/// The size of a fresh block of [`Inner::rx_arena`].
+const ARENA_BLOCK: usize = 256 * 1024;
+
+/// Copies `src` into `arena` (see [`Inner::rx_arena`]) or, if small, on its own.
+fn copy_received(arena: &mut BytesMut, src: &[u8]) -> Bytes {
+    if src.len() < ARENA_MIN {
+        return Bytes::copy_from_slice(src);
+    }
+    if arena.capacity() - arena.len() < src.len() {
+        // Reclaims the block when no view into it is left; else starts a new one.
+        arena.reserve(src.len().max(ARENA_BLOCK));
+    }
+    arena.extend_from_slice(src);
+    arena.split().freeze()
 }
 
 impl Shared {
@@ -245,6 +302,9 @@ impl Shared {
                 dialled: HashMap::new(),
                 timer_at: None,
                 timer_kick: false,
+                rx_arena: BytesMut::new(),
+                wakes: Vec::new(),
+                recent_lost: std::collections::VecDeque::new(),
             }),
             timer: Notify::new(),
             closed: AtomicBool::new(false),
@@ -257,10 +317,11 @@ impl Shared {
     pub(crate) fn lock(&self) -> Guard<'_> {
         Guard {
             shared: self,
-            inner: self
-                .inner
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            inner: Some(
+                self.inner
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            ),
         }
     }
 
@@ -281,29 +342,40 @@ impl Shared {
     }
 }
 
-/// The locked engine; dropping it wakes the timer task if needed.
+/// The locked engine; dropping it releases the lock, then makes the wake-ups owed
+/// (tasks with new events, the timer task if its deadline moved).
 pub(crate) struct Guard<'a> {
     shared: &'a Shared,
-    inner: MutexGuard<'a, Inner>,
+    /// `Some` until dropped.
+    inner: Option<MutexGuard<'a, Inner>>,
 }
 
 impl core::ops::Deref for Guard<'_> {
     type Target = Inner;
     fn deref(&self) -> &Inner {
-        &self.inner
+        self.inner.as_deref().expect("held until dropped")
     }
 }
 
 impl core::ops::DerefMut for Guard<'_> {
     fn deref_mut(&mut self) -> &mut Inner {
-        &mut self.inner
+        self.inner.as_deref_mut().expect("held until dropped")
     }
 }
 
 impl Drop for Guard<'_> {
     fn drop(&mut self) {
-        if std::mem::take(&mut self.inner.timer_kick) {
+        let Some(mut g) = self.inner.take() else {
+            return;
+        };
+        let timer = std::mem::take(&mut g.timer_kick);
+        let wakes: SmallVec<[Wake; 8]> = g.wakes.drain(..).collect();
+        drop(g);
+        if timer {
             self.shared.timer.notify_one();
+        }
+        for w in wakes {
+            w.wake();
         }
     }
 }
@@ -312,6 +384,8 @@ impl Inner {
     /// Registers a transport connection with the engine and a route for its driver.
     pub(crate) fn add_connection(&mut self, key: Option<DialKey>) -> (ConnectionId, Arc<ConnWake>) {
         let id = self.engine.add_connection();
+        // The engine reuses ids: what is remembered about an earlier holder goes.
+        self.recent_lost.retain(|(c, _)| *c != id);
         let wake = Arc::new(ConnWake::default());
         if let Some(k) = &key {
             self.dialled.insert(k.clone(), id);
@@ -331,11 +405,11 @@ impl Inner {
     }
 
     /// Rings the driver of the connection `session` is bound to (after a command).
-    pub(crate) fn kick_session(&self, session: SessionId) {
+    pub(crate) fn kick_session(&mut self, session: SessionId) {
         if let Some(c) = self.engine.session_connection(session)
             && let Some(r) = self.conns.get(&c)
         {
-            r.wake.notify.notify_one();
+            self.wakes.push(Wake::Conn(r.wake.clone()));
         }
     }
 
@@ -350,6 +424,30 @@ impl Inner {
     pub(crate) fn kick_all(&self) {
         for r in self.conns.values() {
             r.wake.notify.notify_one();
+        }
+    }
+
+    /// The driver of `conn` ended: its route goes, why it ended is remembered.
+    pub(crate) fn retire(&mut self, conn: ConnectionId) {
+        if let Some(why) = self.conns.remove(&conn).and_then(|r| r.failure) {
+            if self.recent_lost.len() >= RECENT_LOST {
+                self.recent_lost.pop_front();
+            }
+            self.recent_lost.push_back((conn, *why));
+        }
+    }
+
+    /// Why `conn` ended, if it did and that is still known.
+    pub(crate) fn connection_failure(&self, conn: ConnectionId) -> Option<SessionFailure> {
+        match self.conns.get(&conn) {
+            Some(r) if r.lost => r.failure.as_deref().cloned(),
+            Some(_) => None,
+            None => self
+                .recent_lost
+                .iter()
+                .rev()
+                .find(|(c, _)| *c == conn)
+                .map(|(_, why)| why.clone()),
         }
     }
 
@@ -391,8 +489,8 @@ impl Inner {
                     body,
                     duplicate,
                 } => {
-                    let bytes = self.engine.received_body(body).unwrap_or_default();
-                    let bytes = Bytes::copy_from_slice(bytes);
+                    let src = self.engine.received_body(body).unwrap_or_default();
+                    let bytes = copy_received(&mut self.rx_arena, src);
                     let credit = self
                         .engine
                         .session_connection(session)
@@ -450,7 +548,7 @@ impl Inner {
                     if let Some(r) = self.outgoing.get_mut(&message) {
                         r.wanted = Some(max);
                         if let Some(w) = &r.wake {
-                            w.notify_one();
+                            self.wakes.push(Wake::Notify(w.clone()));
                         }
                     }
                 }
@@ -515,11 +613,12 @@ impl Inner {
                         .and_then(|r| r.failure.as_deref().cloned());
                     let why =
                         why.unwrap_or(SessionFailure::Msrp(SessionError::ConnectionLost(reason)));
-                    self.auth_result(connection, Err(RelayFailure::Transport(why)));
+                    self.auth_result(connection, Err(RelayFailure::Transport(why.clone())));
                     if let Some(r) = self.conns.get_mut(&connection) {
                         r.lost = true;
                         r.wake.notify.notify_one();
                         lost_reason = r.failure.as_deref().cloned();
+                        r.failure.get_or_insert_with(|| Box::new(why));
                         if let Some(k) = r.key.take() {
                             self.dialled.remove(&*k);
                         }
@@ -596,19 +695,19 @@ impl Inner {
         self.emit(session, ev);
     }
 
-    fn emit(&self, session: SessionId, event: SessionEvent) {
+    fn emit(&mut self, session: SessionId, event: SessionEvent) {
         self.emit_with(session, event, None);
     }
 
     fn emit_with(
-        &self,
+        &mut self,
         session: SessionId,
         event: SessionEvent,
         credit: Option<(Arc<ConnWake>, usize)>,
     ) {
         match self.sessions.get(&session) {
             Some(r) => {
-                if let Some(item) = r.tx.0.push(Item { event, credit }) {
+                if let Some(item) = r.tx.0.push(Item { event, credit }, &mut self.wakes) {
                     // The application dropped the session: give the credit back.
                     if let Some((w, n)) = item.credit {
                         w.release(n);
@@ -621,5 +720,46 @@ impl Inner {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn received_pieces_reuse_one_block_once_dropped() {
+        let mut arena = BytesMut::new();
+        let piece = vec![7u8; 64 * 1024];
+        let first = copy_received(&mut arena, &piece);
+        let block = first.as_ptr();
+        drop(first);
+        // A steady transfer: each piece is dropped before the block runs out.
+        for i in 0..64 {
+            let b = copy_received(&mut arena, &piece);
+            assert_eq!(&b[..], &piece[..]);
+            let off = b.as_ptr() as usize - block as usize;
+            assert!(off < ARENA_BLOCK, "piece {i} left the first block");
+        }
+    }
+
+    #[test]
+    fn a_kept_piece_stays_intact_and_small_pieces_are_copied_alone() {
+        let mut arena = BytesMut::new();
+        let a = vec![1u8; 100 * 1024];
+        let b = vec![2u8; 200 * 1024];
+        let kept = copy_received(&mut arena, &a);
+        for _ in 0..10 {
+            drop(copy_received(&mut arena, &b));
+        }
+        assert!(kept.iter().all(|&x| x == 1), "a view is never overwritten");
+        let small = copy_received(&mut arena, b"hello");
+        assert_eq!(&small[..], b"hello");
+        // Not carved from the arena: the arena's next piece does not follow it.
+        let next = copy_received(&mut arena, &a);
+        assert_ne!(
+            small.as_ptr() as usize + small.len(),
+            next.as_ptr() as usize
+        );
     }
 }

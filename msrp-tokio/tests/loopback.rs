@@ -5,14 +5,15 @@ use std::time::Duration;
 use bytes::Bytes;
 use msrp_proto::engine::OutgoingMessage;
 use msrp_proto::tls::LocalCertificate;
+use msrp_proto::uri::Uri;
 use msrp_proto::wire::headers::SuccessReport;
 use msrp_sdp::{
     Address, AnswerOutcome, OfferOutcome, Origin, Resolutions, apply_answer_sdp, create_answer,
     create_offer,
 };
 use msrp_tokio::{
-    Endpoint, EndpointConfig, MessageId, Outcome, Session, SessionEvent, SessionFailure,
-    session_uri,
+    ConnectionId, Endpoint, EndpointConfig, Fingerprint, MessageId, Outcome, Session, SessionEvent,
+    SessionFailure, session_uri,
 };
 
 const LIMIT: Duration = Duration::from_secs(10);
@@ -147,8 +148,16 @@ async fn tls_sessions_with_fingerprints_exchange_messages_and_a_pulled_file() {
     tokio::time::timeout(LIMIT, exchange(true)).await.unwrap();
 }
 
-#[tokio::test]
-async fn tls_client_refuses_a_server_whose_fingerprint_differs() {
+/// Bob dials Alice over TLS expecting a certificate fingerprint that is not hers.
+async fn dial_the_wrong_fingerprint() -> (
+    Endpoint,
+    Endpoint,
+    Session,
+    ConnectionId,
+    Uri,
+    Uri,
+    Fingerprint,
+) {
     let (alice, bob) = (endpoint(true), endpoint(true));
     let addr = alice
         .listen_tls("127.0.0.1:0".parse().unwrap())
@@ -162,7 +171,7 @@ async fn tls_client_refuses_a_server_whose_fingerprint_differs() {
         .certificate()
         .unwrap()
         .fingerprint(msrp_proto::tls::HashAlgorithm::Sha256);
-    let _sa = alice
+    let sa = alice
         .add_session(alice_uri.clone(), vec![bob_uri.clone()], None, &[bob_fp])
         .unwrap();
     let cfg = msrp_proto::tls::TlsClientConfig::by_fingerprint(
@@ -172,18 +181,53 @@ async fn tls_client_refuses_a_server_whose_fingerprint_differs() {
     )
     .unwrap();
     let conn = bob.connect_tls(addr, &cfg).await.unwrap();
+    (alice, bob, sa, conn, alice_uri, bob_uri, wrong)
+}
+
+fn is_fingerprint_mismatch(why: &SessionFailure) -> bool {
+    matches!(
+        why,
+        SessionFailure::Tls(msrp_proto::tls::TlsError::FingerprintMismatch { .. })
+    )
+}
+
+#[tokio::test]
+async fn tls_client_refuses_a_server_whose_fingerprint_differs() {
+    let (_alice, bob, _sa, conn, alice_uri, bob_uri, wrong) = dial_the_wrong_fingerprint().await;
     let mut sb = bob
         .add_session(bob_uri, vec![alice_uri], Some(conn), &[wrong])
         .unwrap();
     let ev = tokio::time::timeout(LIMIT, sb.next_event()).await.unwrap();
     assert!(
-        matches!(
-            ev,
-            Some(SessionEvent::SessionFailed(SessionFailure::Tls(
-                msrp_proto::tls::TlsError::FingerprintMismatch { .. }
-            )))
-        ),
+        matches!(&ev, Some(SessionEvent::SessionFailed(why)) if is_fingerprint_mismatch(why)),
         "{ev:?}"
+    );
+}
+
+/// The handshake runs in the background: a session added once it has failed is refused
+/// with the reason (`Error::Connection`), not an anonymous "unknown connection".
+#[tokio::test]
+async fn a_session_added_to_a_connection_that_already_failed_is_told_why() {
+    let (_alice, bob, _sa, conn, alice_uri, bob_uri, wrong) = dial_the_wrong_fingerprint().await;
+    let refused = tokio::time::timeout(LIMIT, async {
+        loop {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            match bob.add_session(
+                bob_uri.clone(),
+                vec![alice_uri.clone()],
+                Some(conn),
+                &[wrong],
+            ) {
+                Ok(s) => drop(s), // not failed yet
+                Err(e) => break e,
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert!(
+        matches!(&refused, msrp_tokio::Error::Connection(why) if is_fingerprint_mismatch(why)),
+        "{refused}"
     );
 }
 
