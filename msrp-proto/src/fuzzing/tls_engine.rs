@@ -148,6 +148,9 @@ struct Pair {
     /// Ciphertext on the wire from side i, and how much of it was ever sent.
     wire: [Vec<u8>; 2],
     wire_pos: [usize; 2],
+    /// How much of `wire` / `plain` was consumed (see `consume`).
+    wire_head: [usize; 2],
+    plain_head: [usize; 2],
     splits: [[usize; 4]; 2],
     turn: [usize; 2],
     writes: [usize; 2],
@@ -191,6 +194,8 @@ impl Pair {
             plain: [Vec::new(), Vec::new()],
             wire: [Vec::new(), Vec::new()],
             wire_pos: [0, 0],
+            wire_head: [0, 0],
+            plain_head: [0, 0],
             splits,
             turn: [0, 0],
             writes,
@@ -307,27 +312,30 @@ impl Pair {
             }
             // Wire → peer TLS, in the chosen read sizes.
             let r = 1 - s;
-            if !self.wire[s].is_empty() && self.tls[r].error().is_none() {
+            if self.wire[s].len() > self.wire_head[s] && self.tls[r].error().is_none() {
                 let split = self.splits[s][self.turn[s] % 4];
                 self.turn[s] += 1;
                 let buf = self.tls[r].recv_buf();
-                let n = buf.len().min(split).min(self.wire[s].len());
-                buf[..n].copy_from_slice(&self.wire[s][..n]);
-                self.wire[s].drain(..n);
+                let wire = &self.wire[s][self.wire_head[s]..];
+                let n = buf.len().min(split).min(wire.len());
+                buf[..n].copy_from_slice(&wire[..n]);
+                consume(&mut self.wire[s], &mut self.wire_head[s], n);
                 let plain = &mut self.plain[r];
                 let _ = self.tls[r].handle_read(n, |p| plain.extend_from_slice(p));
                 moved |= n > 0;
             }
             while self.tls[s].poll_event().is_some() {}
             // Plaintext → engine.
-            if !self.plain[s].is_empty() {
-                match self.eps[s].handle_input(self.conns[s], now, &self.plain[s]) {
+            if self.plain[s].len() > self.plain_head[s] {
+                let plain = &self.plain[s][self.plain_head[s]..];
+                match self.eps[s].handle_input(self.conns[s], now, plain) {
                     Ok(k) => {
-                        self.plain[s].drain(..k);
+                        consume(&mut self.plain[s], &mut self.plain_head[s], k);
                         moved |= k > 0;
                     }
                     Err(_) => {
                         self.plain[s].clear();
+                        self.plain_head[s] = 0;
                         self.engine_failed = true;
                     }
                 }
@@ -346,6 +354,20 @@ impl Pair {
             }
         }
         panic!("the TLS pair does not settle: {}", self.report());
+    }
+}
+
+/// Consumes `n` bytes at `*head` of `v`: the front is cut only once it is half of `v`,
+/// so feeding a large buffer a byte at a time stays linear (a `drain` per step made
+/// single inputs run for seconds).
+fn consume(v: &mut Vec<u8>, head: &mut usize, n: usize) {
+    *head += n;
+    if *head >= v.len() {
+        v.clear();
+        *head = 0;
+    } else if *head > v.len() / 2 {
+        v.drain(..*head);
+        *head = 0;
     }
 }
 
