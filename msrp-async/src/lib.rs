@@ -1000,19 +1000,24 @@ impl<R> Sender<R> {
             g.settle();
             id
         };
-        let mut buf = Vec::new();
         let mut given = 0u64;
         loop {
             let notified = wake.notified();
-            let wanted = match shared.lock().outgoing.get_mut(&id) {
-                None => break,
-                Some(r) => r.wanted.take(),
+            // The engine lends its own buffer for the next piece: the reader fills it
+            // in place, no copy on the way to the wire. It asks for the next piece while
+            // the last one is written.
+            let lent = {
+                let mut g = shared.lock();
+                match g.outgoing.get_mut(&id).map(|r| r.wanted.take()) {
+                    None => break,
+                    Some(None) => None,
+                    Some(Some(max)) => g.engine.lend_body_buf(id).ok().map(|b| (b, max)),
+                }
             };
-            let Some(max) = wanted else {
+            let Some((mut buf, max)) = lent else {
                 notified.await;
                 continue;
             };
-            buf.resize(max.max(buf.len()), 0);
             let piece = &mut buf[..max];
             let read = std::future::poll_fn(|cx| Pin::new(&mut reader).poll_read(cx, piece));
             let n = match read.await {
@@ -1030,11 +1035,10 @@ impl<R> Sender<R> {
             if !g.outgoing.contains_key(&id) {
                 break;
             }
-            let _ = if n == 0 {
-                g.engine.end_body(id)
-            } else {
-                g.engine.write_body(id, &buf[..n]).map(drop)
-            };
+            let _ = g.engine.give_body(id, buf, n);
+            if n == 0 {
+                let _ = g.engine.end_body(id);
+            }
             g.settle();
             g.kick_session(self.inner.id);
             drop(g);

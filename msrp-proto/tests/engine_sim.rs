@@ -1020,3 +1020,74 @@ fn r4975_164_failure_report_481_in_flight_fails_the_session() {
     let ev = &r.side.events;
     assert!(ev.iter().any(|e| matches!(e, Event::SessionFailed { session, reason: SessionError::DataLost(StatusCode::SESSION_DOES_NOT_EXIST) } if *session == s)), "{ev:?}");
 }
+
+/// A pulled body is double-buffered: the next `BodyWanted` comes as soon as a piece is
+/// given, before that piece is on the wire, so the application fills the next piece
+/// while the engine writes the last one; a piece can be given as a copy (`write_body`)
+/// or written in place into a lent buffer (`lend_body_buf` / `give_body`).
+#[test]
+fn pulled_body_is_double_buffered_and_can_be_filled_in_place() {
+    let (mut sim, sa, _) = Sim::pair(31, sim::config(31), sim::config(32));
+    sim.drive();
+    let data: Vec<u8> = (0..300_000u32)
+        .map(|i| b"abcdefghij"[(i % 10) as usize])
+        .collect();
+    let id = sim
+        .a
+        .ep
+        .send_message(
+            sa,
+            OutgoingMessage::pulled("application/octet-stream", Some(data.len() as u64)),
+        )
+        .unwrap();
+    let wanted = |ep: &mut msrp_proto::engine::Endpoint| {
+        let mut max = None;
+        while let Some(ev) = ep.poll_event() {
+            if let Event::BodyWanted {
+                message, max: m, ..
+            } = ev
+            {
+                assert_eq!(message, id);
+                max = Some(m);
+            }
+        }
+        max
+    };
+    let max = wanted(&mut sim.a.ep).expect("asked at once");
+    // More than was asked: refused, nothing taken, the buffer can be lent again.
+    let buf = sim.a.ep.lend_body_buf(id).unwrap();
+    assert_eq!(
+        sim.a.ep.give_body(id, buf, max + 1),
+        Err(msrp_proto::engine::Error::TooManyBytes)
+    );
+    // In place: a buffer `max` long, lent once at a time.
+    let mut buf = sim.a.ep.lend_body_buf(id).unwrap();
+    assert_eq!(buf.len(), max);
+    assert!(sim.a.ep.lend_body_buf(id).is_err());
+    assert_eq!(
+        sim.a.ep.write_body(id, b"x").unwrap(),
+        0,
+        "lent: no copy taken"
+    );
+    buf.copy_from_slice(&data[..max]);
+    sim.a.ep.give_body(id, buf, max).unwrap();
+    // Asked again before anything was written: the next piece may be prepared now.
+    assert_eq!(wanted(&mut sim.a.ep), Some(max));
+    assert_eq!(sim.a.ep.write_body(id, &data[max..2 * max]).unwrap(), max);
+    // Both pieces held: nothing more is asked or taken until one is written.
+    assert_eq!(wanted(&mut sim.a.ep), None);
+    assert_eq!(sim.a.ep.write_body(id, &data[2 * max..]).unwrap(), 0);
+    assert!(sim.a.ep.lend_body_buf(id).is_err());
+    // The rest by the simulation's copying source.
+    sim.a.pulls.insert(id, (data.clone(), 2 * max));
+    // The BodyWanted of the first piece written was polled above, none is pending: the
+    // simulation answers the ones that follow.
+    sim.drive();
+    assert_eq!(sim.b.bodies[&id].bytes(), &data[..]);
+    assert!(
+        sim.a
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::MessageDelivered { message, .. } if *message == id))
+    );
+}

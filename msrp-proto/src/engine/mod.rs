@@ -359,12 +359,20 @@ impl Session {
     }
 }
 
-/// One outgoing message slot; `confirmed` and `staging` are kept across reuse.
+/// One outgoing message slot; `confirmed`, `staging` and `spare` are kept across reuse.
+///
+/// A pulled body is double-buffered: `staging` holds the piece being cut into chunks,
+/// `spare` the next one, which the application fills (by `write_body`, or in place
+/// after `lend_body_buf`) while the first is written: `BodyWanted` comes as soon as
+/// `spare` is free, not when everything given so far is on the wire.
 #[derive(Debug)]
 struct OutSlot {
     msg: Option<OutMsg>,
     confirmed: RangeSet,
     staging: Vec<u8>,
+    /// The next piece: its bytes are `spare[..OutMsg::spare_len]`. Allocated on first
+    /// use; empty while lent to the application.
+    spare: Vec<u8>,
 }
 
 #[derive(Debug)]
@@ -375,6 +383,10 @@ struct OutMsg {
     content_type: Option<Cow<'static, str>>,
     whole: Option<Bytes>,
     staged_pos: usize,
+    /// Bytes of the next piece in `OutSlot::spare` (`None`: it is free).
+    spare_len: Option<usize>,
+    /// `OutSlot::spare` is lent to the application (`lend_body_buf`).
+    lent: bool,
     eof: bool,
     wanted: bool,
     total: Option<u64>,
@@ -603,6 +615,8 @@ pub struct Endpoint {
     conns: Vec<Option<Conn>>,
     sessions: Vec<Option<Session>>,
     outs: Vec<OutSlot>,
+    /// The size of a pulled body's piece (`chunk_size` capped by `send_buffer`).
+    piece: usize,
     events: VecDeque<Event>,
     /// Bumped by every call that may move or free input bytes; a [`BodyRef`] is valid
     /// only in the generation in which its event was polled.
@@ -684,6 +698,7 @@ impl Endpoint {
                 msg: None,
                 confirmed: RangeSet::with_max(config.limits.max_ranges),
                 staging: Vec::with_capacity(piece),
+                spare: Vec::new(),
             })
             .collect();
         Self {
@@ -691,6 +706,7 @@ impl Endpoint {
             conns: Vec::new(),
             sessions: Vec::new(),
             outs,
+            piece,
             events: VecDeque::with_capacity(1024),
             generation: 0,
             last_now: None,
@@ -756,7 +772,12 @@ impl Endpoint {
         let outs: usize = self
             .outs
             .iter()
-            .map(|o| o.staging.capacity() + o.confirmed.capacity() * 16 + size_of::<OutSlot>())
+            .map(|o| {
+                o.staging.capacity()
+                    + o.spare.capacity()
+                    + o.confirmed.capacity() * 16
+                    + size_of::<OutSlot>()
+            })
             .sum();
         conns
             + sessions
@@ -823,7 +844,7 @@ impl Endpoint {
         let outs: usize = self
             .outs
             .iter()
-            .map(|o| o.staging.capacity() + o.confirmed.max() * 2 * 16 + size_of::<OutSlot>())
+            .map(|o| 2 * self.piece + o.confirmed.max() * 2 * 16 + size_of::<OutSlot>())
             .sum();
         conns * per_conn
             + remote
@@ -1011,25 +1032,85 @@ impl Endpoint {
     }
 
     /// Gives the engine body bytes of a pulled message; returns how many were taken (at
-    /// most the `max` of the last [`Event::BodyWanted`]). Another `BodyWanted` follows
-    /// when they have been written.
+    /// most the `max` of the last [`Event::BodyWanted`]; 0 while the previous piece is
+    /// still waiting its turn). Another `BodyWanted` follows when there is room again,
+    /// usually while this piece is being written. Copies `data`: to fill the engine's
+    /// buffer in place instead, use [`lend_body_buf`](Self::lend_body_buf).
     pub fn write_body(&mut self, message: MessageId, data: &[u8]) -> Result<usize, Error> {
+        let piece = self.piece;
         let slot = self.find_out(message).ok_or(Error::UnknownMessage)?;
-        let OutSlot { msg, staging, .. } = &mut self.outs[slot];
+        let OutSlot { msg, spare, .. } = &mut self.outs[slot];
         let m = msg.as_mut().ok_or(Error::UnknownMessage)?;
         if m.whole.is_some() || m.eof {
             return Err(Error::UnknownMessage);
         }
-        if m.staged_pos == staging.len() {
-            staging.clear();
-            m.staged_pos = 0;
+        if m.lent || m.spare_len.is_some() {
+            return Ok(0);
         }
-        let n = data.len().min(staging.capacity() - staging.len());
-        staging.extend_from_slice(&data[..n]);
+        let n = data.len().min(piece);
+        spare.clear();
+        spare.reserve_exact(piece);
+        spare.extend_from_slice(&data[..n]);
         if n > 0 {
+            m.spare_len = Some(n);
             m.wanted = false;
         }
+        self.promote(slot);
         Ok(n)
+    }
+
+    /// Lends the buffer for the next piece of a pulled message's body, after
+    /// [`Event::BodyWanted`]: `max` bytes long (their content is stale). Fill a prefix
+    /// (say, read a file into it) and hand it back with
+    /// [`give_body`](Self::give_body): the bytes reach the wire without another copy.
+    ///
+    /// # Errors
+    /// `UnknownMessage` for a message that is not a pulled one still taking body, or
+    /// whose buffer is lent or still full (wait for the next `BodyWanted`).
+    pub fn lend_body_buf(&mut self, message: MessageId) -> Result<Vec<u8>, Error> {
+        let piece = self.piece;
+        let slot = self.find_out(message).ok_or(Error::UnknownMessage)?;
+        let OutSlot { msg, spare, .. } = &mut self.outs[slot];
+        let m = msg.as_mut().ok_or(Error::UnknownMessage)?;
+        if m.whole.is_some() || m.eof || m.lent || m.spare_len.is_some() {
+            return Err(Error::UnknownMessage);
+        }
+        m.lent = true;
+        // Stale bytes stay: only a buffer never filled so far is zeroed (once).
+        spare.resize(piece, 0);
+        Ok(std::mem::take(spare))
+    }
+
+    /// Takes back the buffer [`lend_body_buf`](Self::lend_body_buf) lent, with its first
+    /// `n` bytes as the next piece of the body (`n` = 0: nothing this time; end the body
+    /// with [`end_body`](Self::end_body)).
+    ///
+    /// # Errors
+    /// `UnknownMessage` if the message is gone or nothing was lent for it,
+    /// `TooManyBytes` if `n` exceeds the buffer or the `max` of `BodyWanted` (nothing is
+    /// taken; lend again). The buffer is dropped on error.
+    pub fn give_body(&mut self, message: MessageId, buf: Vec<u8>, n: usize) -> Result<(), Error> {
+        let slot = self.find_out(message).ok_or(Error::UnknownMessage)?;
+        let OutSlot { msg, spare, .. } = &mut self.outs[slot];
+        let m = msg.as_mut().ok_or(Error::UnknownMessage)?;
+        if !m.lent {
+            return Err(Error::UnknownMessage);
+        }
+        m.lent = false;
+        if n > buf.len().min(self.piece) {
+            return Err(Error::TooManyBytes);
+        }
+        *spare = buf;
+        // The memory bound counts one piece here: a buffer grown by the application
+        // goes back to that size.
+        spare.truncate(self.piece);
+        spare.shrink_to(self.piece);
+        if n > 0 {
+            m.spare_len = Some(n);
+            m.wanted = false;
+        }
+        self.promote(slot);
+        Ok(())
     }
 
     /// Ends the body of a pulled message.
@@ -1042,7 +1123,7 @@ impl Endpoint {
         }
         m.eof = true;
         m.wanted = false;
-        let total = m.sent + (staging.len() - m.staged_pos) as u64;
+        let total = m.sent + (staging.len() - m.staged_pos + m.spare_len.unwrap_or(0)) as u64;
         m.total = Some(total);
         Ok(())
     }
@@ -1815,6 +1896,8 @@ impl Endpoint {
             content_type,
             whole,
             staged_pos: 0,
+            spare_len: None,
+            lent: false,
             eof: bodiless,
             wanted: false,
             total: if bodiless { Some(0) } else { total },
@@ -1849,18 +1932,39 @@ impl Endpoint {
         }
     }
 
-    /// Emits `BodyWanted` for a pulled message whose staging buffer is drained.
+    /// Moves a pulled message's next piece into place once the current one is cut into
+    /// chunks, then asks for more (`want_body`).
+    pub(super) fn promote(&mut self, slot: usize) {
+        let OutSlot {
+            msg,
+            staging,
+            spare,
+            ..
+        } = &mut self.outs[slot];
+        if let Some(m) = msg.as_mut()
+            && m.staged_pos == staging.len()
+            && let Some(n) = m.spare_len.take()
+        {
+            std::mem::swap(staging, spare);
+            staging.truncate(n);
+            m.staged_pos = 0;
+        }
+        self.want_body(slot as u32);
+    }
+
+    /// Emits `BodyWanted` for a pulled message whose next-piece buffer is free.
     fn want_body(&mut self, slot: u32) {
-        let OutSlot { msg, staging, .. } = &mut self.outs[slot as usize];
+        let piece = self.piece;
+        let OutSlot { msg, .. } = &mut self.outs[slot as usize];
         let Some(m) = msg.as_mut() else { return };
-        if m.whole.is_some() || m.eof || m.wanted || m.staged_pos < staging.len() {
+        if m.whole.is_some() || m.eof || m.wanted || m.lent || m.spare_len.is_some() {
             return;
         }
         m.wanted = true;
         self.events.push_back(Event::BodyWanted {
             session: SessionId(m.session),
             message: m.id,
-            max: staging.capacity(),
+            max: piece,
         });
     }
 

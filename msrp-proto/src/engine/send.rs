@@ -106,6 +106,15 @@ impl Endpoint {
                     continue;
                 }
                 let others_waiting = !c.queue.is_empty();
+                if self.outs[slot]
+                    .msg
+                    .as_ref()
+                    .is_some_and(|m| m.spare_len.is_some())
+                {
+                    // The next piece moves in once this one is cut.
+                    self.promote(slot);
+                }
+                let c = self.conns[ci].as_mut().expect("live");
                 let OutSlot { msg, staging, .. } = &mut self.outs[slot];
                 let m = msg.as_mut().expect("alive");
                 let avail: &[u8] = match &m.whole {
@@ -209,7 +218,10 @@ impl Endpoint {
                 };
                 let OutSlot { msg, staging, .. } = &mut self.outs[slot as usize];
                 let Some(m) = msg.as_mut() else { continue };
-                let ready = m.whole.is_some() || m.eof || m.staged_pos < staging.len();
+                let ready = m.whole.is_some()
+                    || m.eof
+                    || m.staged_pos < staging.len()
+                    || m.spare_len.is_some();
                 if ready {
                     m.queued = false;
                     picked = Some(slot);
@@ -269,6 +281,13 @@ impl Endpoint {
 
     /// Writes a chunk head for message `slot` (or the whole bodiless SEND).
     fn open_chunk(&mut self, ci: usize, slot: u32, room: usize) {
+        if self.outs[slot as usize]
+            .msg
+            .as_ref()
+            .is_some_and(|m| m.spare_len.is_some())
+        {
+            self.promote(slot as usize);
+        }
         let OutSlot { msg, staging, .. } = &mut self.outs[slot as usize];
         let Some(m) = msg.as_mut() else { return };
         let Some(s) = self.sessions[m.session as usize].as_ref() else {
