@@ -4,7 +4,8 @@
 //!
 //! Run: `cargo bench -p msrp-tokio --bench throughput` (prints `ratio …` and `figure …`
 //! lines; `MSRP_BENCH_MIB` sets the transfer size, default 1024, `MSRP_BENCH_ROUNDS` the
-//! number of interleaved rounds, default 3).
+//! number of interleaved rounds, default 3, `MSRP_BENCH_PIECE_KIB` the engine's chunk
+//! size and buffers instead of their defaults).
 
 use std::time::Instant;
 
@@ -130,8 +131,25 @@ fn fp(c: &LocalCertificate) -> Fingerprint {
 /// pieces, chunks of at least 64 KiB, the receiver's engine checking every end-line.
 async fn msrp(total: usize, tls: bool) -> f64 {
     let (ca, cb) = certs();
-    let a = Endpoint::new(EndpointConfig::default().with_certificate(ca.clone()));
-    let b = Endpoint::new(EndpointConfig::default().with_certificate(cb.clone()));
+    let mut ecfg = msrp_proto::engine::Config::default();
+    if let Some(k) = std::env::var("MSRP_BENCH_PIECE_KIB")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        ecfg.chunk_size = k << 10;
+        ecfg.send_buffer = k << 10;
+        ecfg.recv_buffer = k << 10;
+    }
+    let a = Endpoint::new(
+        EndpointConfig::default()
+            .with_engine(ecfg.clone())
+            .with_certificate(ca.clone()),
+    );
+    let b = Endpoint::new(
+        EndpointConfig::default()
+            .with_engine(ecfg)
+            .with_certificate(cb.clone()),
+    );
     let addr = if tls {
         a.listen_tls("127.0.0.1:0".parse().unwrap()).await.unwrap()
     } else {

@@ -14,7 +14,7 @@ pub struct Config {
     /// Limits of the wire decoder (header sizes, identifier lengths, strictness).
     pub wire: Limits,
     /// Most body bytes written into one SEND chunk before the engine ends it with `+` to
-    /// let other queued messages go (round robin, R4975-113). Default 64 KiB. A chunk is
+    /// let other queued messages go (round robin, R4975-113). Default 128 KiB. A chunk is
     /// also cut earlier when a response or REPORT is waiting (R4975-112) or when the body
     /// contains the chunk's end-line (R4975-082/083).
     pub chunk_size: usize,
@@ -25,9 +25,13 @@ pub struct Config {
     /// [`Limits::max_chunk_body`](crate::wire::Limits::max_chunk_body).)
     pub max_send_chunk_body: Option<usize>,
     /// Size of the per-connection input buffer that [`Endpoint::recv_buf`](super::Endpoint::recv_buf)
-    /// exposes. Default 64 KiB; must exceed `wire.max_header_bytes`.
+    /// exposes (taken while data arrives, given back while the connection is quiet).
+    /// Default 128 KiB; must exceed `wire.max_header_bytes`.
     pub recv_buffer: usize,
-    /// Size of the per-connection output buffer. Default 64 KiB.
+    /// Size of the per-connection output buffer (taken while writing). Default 128 KiB.
+    /// A pulled body is given in pieces of `chunk_size` capped by this, two pieces
+    /// buffered per message. (The adapters' loopback throughput bench moves more per
+    /// second with 128 KiB than with 64 KiB: fewer wake-ups per byte.)
     pub send_buffer: usize,
     /// The transaction timer (R4975-095): how long after the last byte of a request with
     /// `Failure-Report: yes` has been written the engine waits for its response before it
@@ -71,10 +75,10 @@ impl Default for Config {
         Self {
             limits: EngineLimits::default(),
             wire: Limits::default(),
-            chunk_size: 64 * 1024,
+            chunk_size: 128 * 1024,
             max_send_chunk_body: None,
-            recv_buffer: 64 * 1024,
-            send_buffer: 64 * 1024,
+            recv_buffer: 128 * 1024,
+            send_buffer: 128 * 1024,
             transaction_timeout: Duration::from_secs(30),
             incoming_idle_timeout: Duration::from_secs(120),
             binding_timeout: Duration::from_secs(30),

@@ -697,7 +697,9 @@ impl Endpoint {
             .map(|_| OutSlot {
                 msg: None,
                 confirmed: RangeSet::with_max(config.limits.max_ranges),
-                staging: Vec::with_capacity(piece),
+                // Both piece buffers are allocated by the first pulled message that
+                // uses the slot, and kept.
+                staging: Vec::new(),
                 spare: Vec::new(),
             })
             .collect();
