@@ -28,7 +28,9 @@
 //!   connection stays for other sessions (R4975-039).
 //!
 //! **Received bytes** are copied once out of the engine's input buffer into a
-//! [`bytes::Bytes`] per [`SessionEvent::Data`]. Up to 4 MiB of them may wait per
+//! [`bytes::Bytes`] per [`SessionEvent::Data`] (pieces of 4 KiB or more share reused
+//! blocks). **Sent files** are read straight into the engine's piece buffer (no copy of
+//! ours), the next piece while the last is written. Up to 4 MiB of them may wait per
 //! connection; beyond that the connection's driver stops reading its socket until the
 //! application takes events (back-pressure through TCP). So keep polling every session's
 //! events.
@@ -971,8 +973,8 @@ impl<R> Sender<R> {
         Ok(Outgoing { id, done })
     }
 
-    /// Sends a message whose body is read from `reader` as the engine asks for it (at most
-    /// one chunk piece in memory), built with [`OutgoingMessage::pulled`] (give the length if
+    /// Sends a message whose body is read from `reader` as the engine asks for it (into
+    /// the engine's own buffer, at most two pieces in memory), built with [`OutgoingMessage::pulled`] (give the length if
     /// known). `progress` gets the number of body bytes handed to the engine so far. Returns
     /// the outcome once the peer confirmed (or refused) the whole message.
     ///

@@ -147,8 +147,12 @@ pub enum Event {
         reason: ConnectionError,
     },
     /// A pulled body wants more bytes: answer with
-    /// [`Endpoint::write_body`](super::Endpoint::write_body) (at most `max` bytes) or
-    /// [`Endpoint::end_body`](super::Endpoint::end_body). Emitted once per request.
+    /// [`Endpoint::write_body`](super::Endpoint::write_body) (at most `max` bytes), by
+    /// filling [`Endpoint::lend_body_buf`](super::Endpoint::lend_body_buf) and
+    /// [`Endpoint::give_body`](super::Endpoint::give_body), or with
+    /// [`Endpoint::end_body`](super::Endpoint::end_body). Emitted once per request, as
+    /// soon as the message's next-piece buffer is free (usually while the previous piece
+    /// is still being written).
     BodyWanted {
         /// The session.
         session: SessionId,

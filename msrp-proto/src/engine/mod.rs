@@ -81,8 +81,10 @@
 //!
 //! [`Endpoint::send_message`] takes an [`OutgoingMessage`]: whole ([`bytes::Bytes`],
 //! never copied until written) or pulled (the engine emits [`Event::BodyWanted`] and the
-//! application answers with [`Endpoint::write_body`] / [`Endpoint::end_body`], so a file
-//! never sits in memory; pulled bytes are copied once into a per-message staging buffer).
+//! application answers with [`Endpoint::write_body`] (a copy) or fills a lent buffer in
+//! place ([`Endpoint::lend_body_buf`] / [`Endpoint::give_body`]), then
+//! [`Endpoint::end_body`]; a file never sits in memory: two pieces of it are buffered per
+//! message, the next filled while the last is written).
 //! The scheduler fills the output buffer lazily in `poll_transmit`:
 //!
 //! * pending responses/REPORTs first; an open chunk is ended with `+` to let them out
