@@ -1091,3 +1091,63 @@ fn pulled_body_is_double_buffered_and_can_be_filled_in_place() {
             .any(|e| matches!(e, Event::MessageDelivered { message, .. } if *message == id))
     );
 }
+
+/// The last piece given and the body ended at once (both piece buffers full), while the
+/// peer's requests make responses wait to interrupt the chunk: the chunk must not end the
+/// message (`$`) when the first piece is drained and the second still waits to move in.
+/// Over many seeds and write sizes the message arrives intact.
+#[test]
+fn r4975_112_ending_a_double_buffered_body_under_interruptions_loses_nothing() {
+    for seed in 0..200u64 {
+        let mut ca = sim::config(100 + seed);
+        ca.chunk_size = 4096;
+        ca.send_buffer = 4096;
+        let (mut sim, sa, sb) = Sim::pair(200 + seed, ca, sim::config(300 + seed));
+        sim.max_split = 1 + (seed as usize * 97) % 3000;
+        // Two pieces, the first of a varying size, given before anything is written.
+        let first = 100 + (seed as usize * 389) % 4000;
+        let data: Vec<u8> = (0..first + 4096).map(|i| (i % 251) as u8).collect();
+        let id = sim
+            .a
+            .ep
+            .send_message(
+                sa,
+                OutgoingMessage::pulled("application/octet-stream", None),
+            )
+            .unwrap();
+        let mut given = 0;
+        for len in [first, 4096] {
+            let asked = std::iter::from_fn(|| sim.a.ep.poll_event())
+                .any(|e| matches!(e, Event::BodyWanted { .. }));
+            assert!(
+                asked,
+                "seed {seed}: double-buffered, both pieces asked for at once"
+            );
+            given += sim.a.ep.write_body(id, &data[given..given + len]).unwrap();
+        }
+        assert_eq!(given, data.len());
+        // Bob talks meanwhile: Alice owes him responses while her chunks go out.
+        for k in 0..20 {
+            sim.b
+                .ep
+                .send_message(
+                    sb,
+                    OutgoingMessage::whole("text/plain", Bytes::from(format!("m{k}"))),
+                )
+                .unwrap();
+        }
+        sim.a.pulls.insert(id, (data.clone(), given));
+        if given == data.len() {
+            sim.a.ep.end_body(id).unwrap();
+        }
+        sim.drive();
+        let got = sim.b.bodies[&id].bytes();
+        assert!(
+            got == &data[..],
+            "seed {seed}: received {} of {} bytes, or other bytes",
+            got.len(),
+            data.len()
+        );
+        assert!(sim.b.completed.contains(&id), "seed {seed}");
+    }
+}

@@ -179,6 +179,15 @@ impl Endpoint {
                 open.tail = tail;
                 open.tail_len = tl as u8;
                 let written = open.written;
+                // Keep "piece drained => next piece moved in": everything that looks at
+                // what is ready (control-traffic interruption, `$`) sees the next piece.
+                if self.outs[slot]
+                    .msg
+                    .as_ref()
+                    .is_some_and(|m| m.spare_len.is_some())
+                {
+                    self.promote(slot);
+                }
                 if safe < n {
                     // Collision: cut here, continue under a new tid (R4975-083).
                     self.end_chunk(ci, Flag::More);
