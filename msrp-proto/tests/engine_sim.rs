@@ -1060,6 +1060,25 @@ fn pulled_body_is_double_buffered_and_can_be_filled_in_place() {
         sim.a.ep.give_body(id, buf, max + 1),
         Err(msrp_proto::engine::Error::TooManyBytes)
     );
+    // Ended while a buffer is lent: what comes back afterwards is not part of it.
+    {
+        let (mut sim, sa, _) = Sim::pair(33, sim::config(33), sim::config(34));
+        sim.drive();
+        let id = sim
+            .a
+            .ep
+            .send_message(sa, OutgoingMessage::pulled("text/plain", None))
+            .unwrap();
+        while sim.a.ep.poll_event().is_some() {}
+        let buf = sim.a.ep.lend_body_buf(id).unwrap();
+        sim.a.ep.end_body(id).unwrap();
+        assert_eq!(
+            sim.a.ep.give_body(id, buf, 5),
+            Err(msrp_proto::engine::Error::UnknownMessage)
+        );
+        sim.drive();
+        assert_eq!(sim.b.bodies.get(&id).map_or(0, |b| b.bytes().len()), 0);
+    }
     // In place: a buffer `max` long, lent once at a time.
     let mut buf = sim.a.ep.lend_body_buf(id).unwrap();
     assert_eq!(buf.len(), max);

@@ -1090,7 +1090,8 @@ impl Endpoint {
     /// with [`end_body`](Self::end_body)).
     ///
     /// # Errors
-    /// `UnknownMessage` if the message is gone or nothing was lent for it,
+    /// `UnknownMessage` if the message is gone, was ended meanwhile
+    /// ([`end_body`](Self::end_body) fixes its length) or nothing was lent for it,
     /// `TooManyBytes` if `n` exceeds the buffer or the `max` of `BodyWanted` (nothing is
     /// taken; lend again). The buffer is dropped on error.
     pub fn give_body(&mut self, message: MessageId, buf: Vec<u8>, n: usize) -> Result<(), Error> {
@@ -1101,6 +1102,10 @@ impl Endpoint {
             return Err(Error::UnknownMessage);
         }
         m.lent = false;
+        if m.eof {
+            // Ended meanwhile: its length is fixed, these bytes are not part of it.
+            return Err(Error::UnknownMessage);
+        }
         if n > buf.len().min(self.piece) {
             return Err(Error::TooManyBytes);
         }
