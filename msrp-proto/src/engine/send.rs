@@ -106,15 +106,6 @@ impl Endpoint {
                     continue;
                 }
                 let others_waiting = !c.queue.is_empty();
-                if self.outs[slot]
-                    .msg
-                    .as_ref()
-                    .is_some_and(|m| m.spare_len.is_some())
-                {
-                    // The next piece moves in once this one is cut.
-                    self.promote(slot);
-                }
-                let c = self.conns[ci].as_mut().expect("live");
                 let OutSlot { msg, staging, .. } = &mut self.outs[slot];
                 let m = msg.as_mut().expect("alive");
                 let avail: &[u8] = match &m.whole {
@@ -179,15 +170,10 @@ impl Endpoint {
                 open.tail = tail;
                 open.tail_len = tl as u8;
                 let written = open.written;
-                // Keep "piece drained => next piece moved in": everything that looks at
-                // what is ready (control-traffic interruption, `$`) sees the next piece.
-                if self.outs[slot]
-                    .msg
-                    .as_ref()
-                    .is_some_and(|m| m.spare_len.is_some())
-                {
-                    self.promote(slot);
-                }
+                // The one place a pulled piece drains: the next one moves in now, so
+                // "nothing ready" always means nothing given (the interruption check,
+                // `$`, the queue all look only at the current piece).
+                self.promote(slot);
                 if safe < n {
                     // Collision: cut here, continue under a new tid (R4975-083).
                     self.end_chunk(ci, Flag::More);
@@ -227,10 +213,7 @@ impl Endpoint {
                 };
                 let OutSlot { msg, staging, .. } = &mut self.outs[slot as usize];
                 let Some(m) = msg.as_mut() else { continue };
-                let ready = m.whole.is_some()
-                    || m.eof
-                    || m.staged_pos < staging.len()
-                    || m.spare_len.is_some();
+                let ready = m.whole.is_some() || m.eof || m.staged_pos < staging.len();
                 if ready {
                     m.queued = false;
                     picked = Some(slot);
@@ -290,13 +273,6 @@ impl Endpoint {
 
     /// Writes a chunk head for message `slot` (or the whole bodiless SEND).
     fn open_chunk(&mut self, ci: usize, slot: u32, room: usize) {
-        if self.outs[slot as usize]
-            .msg
-            .as_ref()
-            .is_some_and(|m| m.spare_len.is_some())
-        {
-            self.promote(slot as usize);
-        }
         let OutSlot { msg, staging, .. } = &mut self.outs[slot as usize];
         let Some(m) = msg.as_mut() else { return };
         let Some(s) = self.sessions[m.session as usize].as_ref() else {
