@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo bench -p msrp-smol --bench throughput` (prints `ratio …` and `figure …`
 //! lines; `MSRP_BENCH_MIB` sets the transfer size, default 1024, `MSRP_BENCH_ROUNDS` the
-//! number of interleaved rounds, default 3).
+//! number of interleaved rounds, default 3, `MSRP_BENCH_ONLY` the variants to run).
 
 #![allow(clippy::disallowed_methods)] // a benchmark measures the real clock
 
@@ -178,6 +178,14 @@ async fn msrp(total: usize, tls: bool) -> f64 {
     start.elapsed().as_secs_f64()
 }
 
+const NAMES: [&str; 4] = ["raw_tcp", "smol_tcp", "raw_tls", "smol_tls"];
+
+/// Whether variant `i` runs (`MSRP_BENCH_ONLY` lists the ones to run, e.g. `smol_tls` to
+/// profile one; default all).
+fn wants(i: usize) -> bool {
+    std::env::var("MSRP_BENCH_ONLY").map_or(true, |v| v.split(',').any(|n| n == NAMES[i]))
+}
+
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -189,20 +197,33 @@ fn main() {
     let mut t: [Vec<f64>; 4] = Default::default();
     smol::block_on(async {
         for _ in 0..rounds {
-            t[0].push(raw_tcp(total).await);
-            t[1].push(msrp(total, false).await);
-            t[2].push(raw_tls(total).await);
-            t[3].push(msrp(total, true).await);
+            if wants(0) {
+                t[0].push(raw_tcp(total).await);
+            }
+            if wants(1) {
+                t[1].push(msrp(total, false).await);
+            }
+            if wants(2) {
+                t[2].push(raw_tls(total).await);
+            }
+            if wants(3) {
+                t[3].push(msrp(total, true).await);
+            }
         }
     });
-    let names = ["raw_tcp", "smol_tcp", "raw_tls", "smol_tls"];
-    let mb: Vec<f64> = t
+    let mb: Vec<Option<f64>> = t
         .iter_mut()
-        .map(|v| total as f64 / median(v) / 1e6)
+        .map(|v| (!v.is_empty()).then(|| total as f64 / median(v) / 1e6))
         .collect();
-    for (n, m) in names.iter().zip(&mb) {
-        println!("figure {n}_mb_per_s {m:.0}");
+    for (n, m) in NAMES.iter().zip(&mb) {
+        if let Some(m) = m {
+            println!("figure {n}_mb_per_s {m:.0}");
+        }
     }
-    println!("ratio smol_tcp_vs_raw {:.2}", mb[1] / mb[0]);
-    println!("ratio smol_tls_vs_raw {:.2}", mb[3] / mb[2]);
+    if let (Some(raw), Some(ours)) = (mb[0], mb[1]) {
+        println!("ratio smol_tcp_vs_raw {:.2}", ours / raw);
+    }
+    if let (Some(raw), Some(ours)) = (mb[2], mb[3]) {
+        println!("ratio smol_tls_vs_raw {:.2}", ours / raw);
+    }
 }
