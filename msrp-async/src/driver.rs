@@ -7,21 +7,26 @@
 //! with `try_write`, until the socket would block or nothing is left) and *waiting* (no
 //! lock: socket readiness, or its doorbell rung by a command, a lost connection or returned
 //! receive credit). Plain TCP reads go straight into the engine's buffer and writes come
-//! straight from it; over TLS the driver owns the [`TlsConnection`] and stacks it under the
+//! straight from it; over TLS the connection's [`TlsConnection`] is stacked under the
 //! engine (socket → TLS → plaintext → engine, engine → TLS → socket).
+//!
+//! The socket and TLS state live in the connection's route ([`Io`]), behind the engine's
+//! lock, so a task that queued output writes it itself ([`write_through`]): a file sent
+//! with `send_reader` is framed, encrypted and written on the sending task while the
+//! drivers read, and the driver is rung only when the socket is full.
 
 use std::io;
 use std::sync::Arc;
 use std::time::Instant;
 
-use msrp_proto::engine::ConnectionId;
+use msrp_proto::engine::{ConnectionId, SessionId};
 use msrp_proto::tls::{TlsConnection, TlsEvent, TlsServerConfig};
 
 use crate::SessionFailure;
 use crate::rt::{Either, Listener, Ready, Runtime, Socket, first};
 use crate::shared::{ConnWake, Inner, Shared};
 
-/// TLS stacked under the engine, owned by the driver.
+/// TLS stacked under the engine.
 pub(crate) struct Tls {
     conn: TlsConnection,
     /// Plaintext the engine could not take yet, or that arrived before the handshake was
@@ -30,24 +35,36 @@ pub(crate) struct Tls {
     ready: bool,
 }
 
-impl Tls {
-    pub(crate) fn new(conn: TlsConnection) -> Self {
-        Self {
-            conn,
-            pending: Vec::new(),
-            ready: false,
-        }
+/// A connection's transport, kept in its route behind the engine's lock: the socket and,
+/// over TLS, the TLS layer under the engine. Whichever task holds the lock can write
+/// through it ([`flush`]): a sending task writes its own pieces while the socket takes
+/// them, on its own thread; the driver reads, and writes what a full socket left.
+pub(crate) struct Io {
+    socket: Arc<dyn Socket>,
+    /// Boxed: a plain TCP connection's route would otherwise carry the TLS state's size.
+    tls: Option<Box<Tls>>,
+}
+
+impl Io {
+    pub(crate) fn new(socket: Arc<dyn Socket>, tls: Option<TlsConnection>) -> Self {
+        let tls = tls.map(|conn| {
+            Box::new(Tls {
+                conn,
+                pending: Vec::new(),
+                ready: false,
+            })
+        });
+        Self { socket, tls }
     }
 }
 
-/// Runs one connection until the engine drops it.
+/// Runs one connection until the engine drops it: reads, writes what is left when the
+/// socket was full, and notices the connection ending.
 pub(crate) async fn drive<R: Runtime>(
     shared: Arc<Shared>,
     conn: ConnectionId,
     wake: Arc<ConnWake>,
-    stream: R::Socket,
-    // Boxed: a plain TCP driver's future would otherwise carry the TLS state's size.
-    mut tls: Option<Box<Tls>>,
+    stream: Arc<R::Socket>,
 ) {
     let _ = stream.set_nodelay(true);
     let mut eof = false;
@@ -59,32 +76,24 @@ pub(crate) async fn drive<R: Runtime>(
             if !owns(&g, conn, &wake) {
                 break;
             }
-            let now = R::now();
-            let blocked = match &mut tls {
-                None => flush_plain(&mut g, conn, &stream, now),
-                Some(t) => flush_tls(&mut g, conn, &stream, t, now),
-            };
-            let write = blocked.unwrap_or_else(|why| {
-                g.fail_connection(conn, why);
-                false
-            });
+            let write = flush(&mut g, conn, R::now());
             g.settle();
-            if g.conns.get(&conn).is_none_or(|r| r.lost) {
+            let Some(route) = g.conns.get(&conn).filter(|r| !r.lost) else {
                 if owns(&g, conn, &wake) {
                     g.retire(conn);
                 }
                 break;
-            }
-            let room = match &mut tls {
+            };
+            let room = match &route.io.tls {
                 // Asked without taking a buffer: an idle connection holds none.
                 None => g.engine.can_read(conn).unwrap_or(false),
                 Some(t) => t.pending.is_empty() && t.conn.can_read(),
             };
             (!eof && room && !wake.over_high_water(), write)
         };
-        match first(ready(&stream, read, write), wake.notify.notified()).await {
+        match first(ready(&*stream, read, write), wake.notify.notified()).await {
             Either::Left(Ok(r)) if r.readable => {
-                eof = read_once::<R>(&shared, conn, &wake, &stream, tls.as_deref_mut());
+                eof = read_once::<R>(&shared, conn, &wake, &*stream);
             }
             Either::Left(Ok(_)) | Either::Right(()) => {}
             Either::Left(Err(e)) => {
@@ -119,7 +128,6 @@ fn read_once<R: Runtime>(
     conn: ConnectionId,
     wake: &Arc<ConnWake>,
     stream: &R::Socket,
-    tls: Option<&mut Tls>,
 ) -> bool {
     let mut g = shared.lock();
     if !owns(&g, conn, wake) {
@@ -127,7 +135,9 @@ fn read_once<R: Runtime>(
     }
     let now = R::now();
     let mut eof = false;
-    match tls {
+    // Out of the route while in use (the lock is held throughout), back in after.
+    let mut tls = g.conns.get_mut(&conn).and_then(|r| r.io.tls.take());
+    match tls.as_deref_mut() {
         None => {
             let Ok(buf) = g.engine.recv_buf(conn) else {
                 return false;
@@ -163,6 +173,9 @@ fn read_once<R: Runtime>(
             Err(e) => g.fail_connection(conn, SessionFailure::Io(e.kind())),
         },
     }
+    if let Some(r) = g.conns.get_mut(&conn) {
+        r.io.tls = tls;
+    }
     if eof {
         let _ = g.engine.handle_eof(conn, now);
     }
@@ -170,11 +183,49 @@ fn read_once<R: Runtime>(
     eof
 }
 
+/// Writes what the engine has for `conn` until the socket would block (then returns
+/// `true`: its driver must wait until it is writable) or nothing is left. A transport
+/// failure drops the connection. Any task holding the lock may call it.
+pub(crate) fn flush(g: &mut Inner, conn: ConnectionId, now: Instant) -> bool {
+    let Some(route) = g.conns.get_mut(&conn) else {
+        return false;
+    };
+    let socket = route.io.socket.clone();
+    let mut tls = route.io.tls.take();
+    let blocked = match tls.as_deref_mut() {
+        None => flush_plain(g, conn, &*socket, now),
+        Some(t) => flush_tls(g, conn, &*socket, t, now),
+    };
+    if let Some(r) = g.conns.get_mut(&conn) {
+        r.io.tls = tls;
+    }
+    blocked.unwrap_or_else(|why| {
+        g.fail_connection(conn, why);
+        false
+    })
+}
+
+/// Writes a command's output (a message, a piece of a body) on the calling task, as far
+/// as the socket takes it now; rings the driver only if it must take over (the socket
+/// was full, or the connection failed). Saves a wake-up of the driver per piece and
+/// spreads a transfer's work over the sending task and the drivers.
+pub(crate) fn write_through(g: &mut Inner, session: SessionId, now: Instant) {
+    let Some(conn) = g.engine.session_connection(session) else {
+        return;
+    };
+    let blocked = flush(g, conn, now);
+    g.settle();
+    match g.conns.get(&conn) {
+        Some(r) if blocked || r.lost => r.wake.notify.notify_one(),
+        _ => {}
+    }
+}
+
 /// Engine output → socket. `Ok(true)`: the socket would block with output left.
 fn flush_plain(
     g: &mut Inner,
     conn: ConnectionId,
-    stream: &impl Socket,
+    stream: &dyn Socket,
     now: Instant,
 ) -> Result<bool, SessionFailure> {
     while let Some(out) = g.engine.poll_transmit(conn) {
@@ -193,7 +244,7 @@ fn flush_plain(
 fn flush_tls(
     g: &mut Inner,
     conn: ConnectionId,
-    stream: &impl Socket,
+    stream: &dyn Socket,
     t: &mut Tls,
     now: Instant,
 ) -> Result<bool, SessionFailure> {
@@ -285,7 +336,7 @@ fn tls_events(g: &mut Inner, conn: ConnectionId, t: &mut Tls) -> bool {
             } => {
                 tracing::debug!(?conn, ?version, ?peer_fingerprint, "TLS handshake complete");
                 if let Some(r) = g.conns.get_mut(&conn) {
-                    r.peer_certificate = t.conn.peer_certificate().map(<[u8]>::to_vec);
+                    r.peer_certificate = t.conn.peer_certificate().map(Box::from);
                     r.wake.notify.notify_one(); // pending plaintext may go now
                 }
                 t.ready = true;
@@ -353,7 +404,7 @@ pub(crate) async fn accept_loop<R: Runtime>(shared: Arc<Shared>, listener: R::Li
             let server = TlsServerConfig::by_fingerprint(cert, &fingerprints)
                 .and_then(|c| TlsConnection::server(&c));
             match server {
-                Ok(c) => Some(Box::new(Tls::new(c))),
+                Ok(c) => Some(c),
                 Err(e) => {
                     tracing::info!(%peer, "refusing TLS connection: {e}");
                     continue;
@@ -363,7 +414,9 @@ pub(crate) async fn accept_loop<R: Runtime>(shared: Arc<Shared>, listener: R::Li
             None
         };
         tracing::debug!(%peer, "accepted");
-        let (id, wake) = shared.lock().add_connection(None);
-        R::spawn(drive::<R>(shared.clone(), id, wake, stream, tls));
+        let stream = Arc::new(stream);
+        let io = Io::new(stream.clone(), tls);
+        let (id, wake) = shared.lock().add_connection(None, io);
+        R::spawn(drive::<R>(shared.clone(), id, wake, stream));
     }
 }

@@ -38,7 +38,8 @@
 //! ## Inside
 //!
 //! One driver task per connection (read into the engine, write what it emits — plain TCP
-//! without copies, TLS stacked under the engine), one timer task per endpoint (sleeps to
+//! without copies, TLS stacked under the engine; a task that sends writes its own output
+//! while the socket takes it, and leaves the rest to the driver), one timer task per endpoint (sleeps to
 //! the engine's deadline and compares the runtime's `now` with it itself, as quinn's
 //! drivers do), one accept task per listener. The engine sits behind a `std::sync::Mutex`
 //! that is never held across `.await`. `driver.rs` holds the loops, `shared.rs` routes
@@ -495,15 +496,10 @@ impl<R: Runtime> Endpoint<R> {
         tls: Option<TlsConnection>,
         key: Option<DialKey>,
     ) -> ConnectionId {
-        let (id, wake) = self.shared().lock().add_connection(key);
-        let tls = tls.map(|t| Box::new(driver::Tls::new(t)));
-        R::spawn(driver::drive::<R>(
-            self.shared().clone(),
-            id,
-            wake,
-            stream,
-            tls,
-        ));
+        let stream = Arc::new(stream);
+        let io = driver::Io::new(stream.clone(), tls);
+        let (id, wake) = self.shared().lock().add_connection(key, io);
+        R::spawn(driver::drive::<R>(self.shared().clone(), id, wake, stream));
         id
     }
 
@@ -912,7 +908,7 @@ impl<R> Drop for Session<R> {
     }
 }
 
-impl<R> Sender<R> {
+impl<R: Runtime> Sender<R> {
     /// The engine's id of this session.
     #[must_use]
     pub fn id(&self) -> SessionId {
@@ -969,7 +965,7 @@ impl<R> Sender<R> {
         g.outgoing
             .insert(id, OutRoute::new(self.inner.id, None, tx));
         g.settle();
-        g.kick_session(self.inner.id);
+        driver::write_through(&mut g, self.inner.id, R::now());
         Ok(Outgoing { id, done })
     }
 
@@ -1042,7 +1038,7 @@ impl<R> Sender<R> {
                 let _ = g.engine.end_body(id);
             }
             g.settle();
-            g.kick_session(self.inner.id);
+            driver::write_through(&mut g, self.inner.id, R::now());
             drop(g);
             given += n as u64;
             progress(given);

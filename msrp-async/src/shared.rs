@@ -24,6 +24,7 @@ use msrp_proto::wire::MessageId;
 use smallvec::SmallVec;
 use tokio::sync::{Notify, oneshot};
 
+use crate::driver::Io;
 use crate::{Outcome, SessionEvent, SessionFailure};
 
 /// Bytes of received body queued for the application, per connection, above which the
@@ -68,6 +69,9 @@ impl ConnWake {
 
 pub(crate) struct ConnRoute {
     pub(crate) wake: Arc<ConnWake>,
+    /// The socket (and TLS layer) under the engine: whichever task holds the lock writes
+    /// through it (see [`crate::driver::flush`]).
+    pub(crate) io: Io,
     /// Set when the engine dropped the connection; the driver exits.
     pub(crate) lost: bool,
     /// Why the transport failed, if the driver knows better than the engine. (The rare
@@ -75,7 +79,7 @@ pub(crate) struct ConnRoute {
     pub(crate) failure: Option<Box<SessionFailure>>,
     /// The TLS peer's certificate once the handshake completed (server side: checked
     /// against the fingerprints of the session it binds to).
-    pub(crate) peer_certificate: Option<Vec<u8>>,
+    pub(crate) peer_certificate: Option<Box<[u8]>>,
     /// The reuse key if this side dialled it.
     pub(crate) key: Option<Box<DialKey>>,
     /// Who waits for the relay client's first result on this connection.
@@ -382,7 +386,11 @@ impl Drop for Guard<'_> {
 
 impl Inner {
     /// Registers a transport connection with the engine and a route for its driver.
-    pub(crate) fn add_connection(&mut self, key: Option<DialKey>) -> (ConnectionId, Arc<ConnWake>) {
+    pub(crate) fn add_connection(
+        &mut self,
+        key: Option<DialKey>,
+        io: Io,
+    ) -> (ConnectionId, Arc<ConnWake>) {
         let id = self.engine.add_connection();
         // The engine reuses ids: what is remembered about an earlier holder goes.
         self.recent_lost.retain(|(c, _)| *c != id);
@@ -394,6 +402,7 @@ impl Inner {
             id,
             ConnRoute {
                 wake: wake.clone(),
+                io,
                 lost: false,
                 failure: None,
                 peer_certificate: None,

@@ -448,3 +448,38 @@ async fn r6135_011_self_signed_tls_needs_the_fingerprint_in_the_sdp() {
         );
     }
 }
+
+/// A message is written by the task that sends it while the socket takes it: on a
+/// single-threaded runtime the driver task cannot run between `send` and the blocking
+/// read below, so only the sending task can have written the bytes.
+#[tokio::test(flavor = "current_thread")]
+async fn the_sending_task_writes_its_own_message() {
+    let peer = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = peer.local_addr().unwrap();
+    let bob = endpoint(false);
+    let conn = bob.connect(addr).await.unwrap();
+    let b = session_uri(false, "127.0.0.1", 9).unwrap();
+    let a = session_uri(false, "127.0.0.1", addr.port()).unwrap();
+    let sb = bob.add_session(b, vec![a], Some(conn), &[]).unwrap();
+    sb.send("text/plain", "written-by-the-sender").unwrap();
+    // No `.await` from here on: the driver gets no chance to run.
+    let (mut s, _) = peer.accept().unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !got.windows(21).any(|w| w == b"written-by-the-sender") {
+        match std::io::Read::read(&mut s, &mut buf) {
+            Ok(0) => panic!("closed"),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) => panic!(
+                "the message was not written by the sending task ({e}); got {:?}",
+                String::from_utf8_lossy(&got)
+            ),
+        }
+    }
+    assert!(
+        got.starts_with(b"MSRP "),
+        "{:?}",
+        String::from_utf8_lossy(&got)
+    );
+}
