@@ -1,6 +1,7 @@
 //! Receive-side features through a raw peer: duplicate detection (R4975-036, P-16),
 //! failure REPORTs for messages rejected later (§7.1.4), concurrent duplicate
-//! transaction ids (P-44) and the stale-`BodyRef` guard.
+//! transaction ids (P-44), the stale-`BodyRef` guard and bodies lent as views
+//! (`take_received`).
 
 mod sim;
 
@@ -328,6 +329,106 @@ fn body_ref_of_an_event_queued_across_reads_stays_valid() {
         }
     }
     assert_eq!(bodies, [b"first".to_vec(), b"second".to_vec()]);
+}
+
+#[test]
+fn a_body_taken_as_a_view_is_the_body_and_outlives_later_reads() {
+    // Two messages in one read: both bodies taken as views, in order; the engine then
+    // reads on and the views keep their bytes.
+    let mut r = bob();
+    let a = send(
+        "v0000001",
+        BOB,
+        ALICE,
+        "Message-ID: views001\r\nByte-Range: 1-5/5\r\n",
+        Some(b"first"),
+    );
+    let b = send(
+        "v0000002",
+        BOB,
+        ALICE,
+        "Message-ID: views002\r\nByte-Range: 1-6/6\r\n",
+        Some(b"second"),
+    );
+    let ep = &mut r.side.ep;
+    let both = [a.clone(), b.clone()].concat();
+    assert_eq!(ep.handle_input(r.conn, r.now, &both).unwrap(), both.len());
+    let mut views = Vec::new();
+    let mut content_types = Vec::new();
+    while let Some(e) = ep.poll_event() {
+        match e {
+            Event::MessageStarted { content_type, .. } => {
+                content_types.push(ep.received_body(content_type).unwrap().to_vec());
+            }
+            Event::Data { body, .. } => {
+                let v = ep.take_received(body).expect("a fresh body is lent");
+                // Taken: the reference no longer reads in place.
+                assert_eq!(ep.received_body(body), None);
+                assert_eq!(ep.take_received(body), None, "a body is lent once");
+                views.push(v);
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        content_types,
+        [b"text/plain".to_vec(), b"text/plain".to_vec()]
+    );
+    assert_eq!(views, [&b"first"[..], &b"second"[..]]);
+    // Much more input through the same connection: the views do not change.
+    for i in 0..50 {
+        let req = send(
+            &format!("w{i:07}"),
+            BOB,
+            ALICE,
+            &format!("Message-ID: more{i:04}\r\nByte-Range: 1-9/9\r\n"),
+            Some(b"overwrite"),
+        );
+        assert_eq!(ep.handle_input(r.conn, r.now, &req).unwrap(), req.len());
+        while let Some(e) = ep.poll_event() {
+            if let Event::Data { body, .. } = e {
+                assert_eq!(ep.take_received(body).unwrap(), &b"overwrite"[..]);
+            }
+        }
+    }
+    assert_eq!(views, [&b"first"[..], &b"second"[..]]);
+}
+
+#[test]
+fn take_received_refuses_stale_and_lost_references() {
+    let mut r = bob();
+    let req = send(
+        "tk000001",
+        BOB,
+        ALICE,
+        "Message-ID: taken001\r\nByte-Range: 1-5/5\r\n",
+        Some(b"fresh"),
+    );
+    let ep = &mut r.side.ep;
+    ep.handle_input(r.conn, r.now, &req).unwrap();
+    let data = |ep: &mut msrp_proto::engine::Endpoint| {
+        std::iter::from_fn(|| ep.poll_event()).find_map(|e| match e {
+            Event::Data { body, .. } => Some(body),
+            _ => None,
+        })
+    };
+    let body = data(ep).unwrap();
+    let _ = ep.recv_buf(r.conn).unwrap();
+    assert_eq!(ep.take_received(body), None, "stale after a mutation");
+    // A connection lost with the event still queued: the bytes read in place (the
+    // buffer is kept for them), but are not lent.
+    let req = send(
+        "tk000002",
+        BOB,
+        ALICE,
+        "Message-ID: taken002\r\nByte-Range: 1-5/5\r\n",
+        Some(b"later"),
+    );
+    ep.handle_input(r.conn, r.now, &req).unwrap();
+    ep.close_connection(r.conn).unwrap();
+    let body = data(ep).unwrap();
+    assert_eq!(ep.take_received(body), None);
+    assert_eq!(ep.received_body(body), Some(&b"later"[..]));
 }
 
 /// P-35 / R4975-236: a chunk whose Byte-Range declares a total beyond

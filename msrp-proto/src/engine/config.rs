@@ -26,7 +26,10 @@ pub struct Config {
     pub max_send_chunk_body: Option<usize>,
     /// Size of the per-connection input buffer that [`Endpoint::recv_buf`](super::Endpoint::recv_buf)
     /// exposes (taken while data arrives, given back while the connection is quiet).
-    /// Default 128 KiB; must exceed `wire.max_header_bytes`.
+    /// Default 128 KiB; must exceed `wire.max_header_bytes`. Bodies taken as views
+    /// ([`Endpoint::take_received`](super::Endpoint::take_received)) keep their buffer
+    /// alive; the endpoint keeps up to 8 such buffers for reuse once their views are
+    /// dropped.
     pub recv_buffer: usize,
     /// Size of the per-connection output buffer (taken while writing). Default 128 KiB.
     /// A pulled body is given in pieces of `chunk_size` capped by this, two pieces

@@ -19,7 +19,9 @@
 //!   per session (local URI, remote path, and the connection for the active side).
 //! * Input: [`Endpoint::recv_buf`] + [`Endpoint::handle_read`] (the endpoint owns the
 //!   input buffer; adapters read straight into it), or [`Endpoint::handle_input`] which
-//!   copies; [`Endpoint::handle_eof`]; [`Endpoint::handle_timeout`].
+//!   copies; [`Endpoint::handle_eof`]; [`Endpoint::handle_timeout`]. Received bodies are
+//!   read in place ([`Endpoint::received_body`]) or taken as [`Bytes`] views of the
+//!   input buffer without a copy ([`Endpoint::take_received`]).
 //! * Output: [`Endpoint::poll_transmit`] + [`Endpoint::transmit_done`] (TCP writes are
 //!   partial), [`Endpoint::poll_event`], [`Endpoint::poll_timeout`].
 //! * Commands: [`Endpoint::send_message`], [`Endpoint::write_body`], [`Endpoint::end_body`],
@@ -145,7 +147,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 pub use config::{Config, EngineLimits};
 pub use event::{
@@ -528,8 +530,14 @@ struct InTx {
 #[derive(Debug)]
 struct Conn {
     /// Empty while parked: an idle connection holds no input buffer (see
-    /// [`Endpoint::park_input`]).
-    in_buf: Box<[u8]>,
+    /// [`Endpoint::park_input`]). Holds the bytes `in_base ..` of the stream up to
+    /// `in_end` (initialized further while zero-filled for a read); its front may be
+    /// lent out as [`Bytes`] ([`Endpoint::take_received`]), after which it is shorter
+    /// than `in_size` until the next read makes room again.
+    in_buf: BytesMut,
+    /// The buffer's size for reads (0 until the first): starts small, doubles while
+    /// reads fill it, up to `Config::recv_buffer`; kept while the buffer is parked.
+    in_size: u32,
     /// `EngineLimits::max_outstanding_transactions`: `txs` grows up to it.
     tx_max: usize,
     /// The last read filled all the free input space: double the buffer (up to
@@ -627,7 +635,7 @@ pub struct Endpoint {
     last_now: Option<Instant>,
     /// Input buffers of connections lost in the current generation whose `Data` events
     /// are still queued: (connection, stream position of `buf[0]`, buffer, end).
-    lost_input: Vec<(u32, u64, Box<[u8]>, usize)>,
+    lost_input: Vec<(u32, u64, BytesMut, usize)>,
     /// Some connection became idle in a call without `now` (`add_connection`,
     /// `close_session`): its idle timer starts at the next call that brings the time,
     /// and `poll_timeout` asks for one at once.
@@ -638,7 +646,11 @@ pub struct Endpoint {
     /// price of an occasional early wake-up when a deadline moved later.
     next_deadline: Option<Instant>,
     /// Input buffers of parked connections, kept for reuse (at most [`SPARE_BUFFERS`]).
-    spare_in: Vec<Box<[u8]>>,
+    spare_in: Vec<BytesMut>,
+    /// Input buffers whose front is lent out ([`Endpoint::take_received`]) and which
+    /// were replaced because views of them were alive: reused once the views are gone,
+    /// so a steady stream allocates nothing (at most [`LENT_BUFFERS`], oldest dropped).
+    lent: Vec<BytesMut>,
     /// Output buffers likewise.
     spare_out: Vec<Vec<u8>>,
     /// Buffers for pending responses and REPORTs likewise.
@@ -663,6 +675,8 @@ pub struct Endpoint {
 /// Buffers kept for reuse when connections park theirs: traffic that comes and goes on a
 /// few connections allocates nothing, while 10 000 idle connections hold no buffers.
 const SPARE_BUFFERS: usize = 4;
+/// Input buffers with views possibly still alive kept for reuse ([`Endpoint::lent`]).
+const LENT_BUFFERS: usize = 8;
 
 /// First size of a connection's input buffer; it doubles up to `Config::recv_buffer`.
 const INITIAL_RECV_BUFFER: usize = 4096;
@@ -718,6 +732,7 @@ impl Endpoint {
             idle_unstamped: false,
             next_deadline: None,
             spare_in: Vec::with_capacity(SPARE_BUFFERS),
+            lent: Vec::new(),
             spare_out: Vec::with_capacity(SPARE_BUFFERS),
             spare_ctrl: Vec::with_capacity(SPARE_BUFFERS),
             spare_frames: Vec::with_capacity(SPARE_BUFFERS),
@@ -746,7 +761,7 @@ impl Endpoint {
             .iter()
             .flatten()
             .map(|c| {
-                c.in_buf.len()
+                c.in_buf.capacity()
                     + c.ctrl.capacity()
                     + c.out.capacity()
                     + c.open_in.capacity() * size_of::<InTx>()
@@ -789,8 +804,9 @@ impl Endpoint {
             + self.conns.capacity() * size_of::<Option<Conn>>()
             + self.sessions.capacity() * size_of::<Option<Session>>()
             + self.events.capacity() * size_of::<Event>()
-            + self.lost_input.iter().map(|l| l.2.len()).sum::<usize>()
-            + self.spare_in.iter().map(|b| b.len()).sum::<usize>()
+            + self.lost_input.iter().map(|l| l.2.capacity()).sum::<usize>()
+            // A pooled input buffer may be the tail of a whole lent-out allocation.
+            + (self.spare_in.len() + self.lent.len()) * self.recv_buffer_size()
             + self.spare_out.iter().map(Vec::capacity).sum::<usize>()
             + self.spare_ctrl.iter().map(Vec::capacity).sum::<usize>()
             + self
@@ -853,6 +869,7 @@ impl Endpoint {
         conns * per_conn
             + remote
             + outs
+            + LENT_BUFFERS * self.recv_buffer_size()
             + SPARE_BUFFERS
                 * (buffers
                     + size_of::<Frame>()
@@ -863,7 +880,11 @@ impl Endpoint {
             + self.conns.capacity() * size_of::<Option<Conn>>()
             + self.sessions.capacity() * size_of::<Option<Session>>()
             + self.events.capacity() * size_of::<Event>()
-            + self.lost_input.iter().map(|l| l.2.len()).sum::<usize>()
+            + self
+                .lost_input
+                .iter()
+                .map(|l| l.2.capacity())
+                .sum::<usize>()
     }
 
     /// Registers a transport connection (either direction). Buffers and tables are
@@ -874,7 +895,8 @@ impl Endpoint {
         let tx_max = cfg.limits.max_outstanding_transactions.max(1);
         // Nothing is allocated until the connection carries traffic.
         let conn = Conn {
-            in_buf: Box::default(),
+            in_buf: BytesMut::new(),
+            in_size: 0,
             tx_max,
             in_grow: false,
             in_base: 0,
@@ -1337,29 +1359,75 @@ impl Endpoint {
     /// because the engine is waiting for the peer to read (back-pressure).
     pub fn recv_buf(&mut self, conn: ConnectionId) -> Result<&mut [u8], Error> {
         self.bump();
+        let room = self.input_room(conn)?;
+        let c = self.conn_mut(conn)?;
+        let want = c.in_end + room;
+        if c.in_buf.len() < want {
+            // Fresh room (a new buffer, or one whose front was lent out) is zeroed once.
+            c.in_buf.resize(want, 0);
+        }
+        Ok(&mut c.in_buf[c.in_end..want])
+    }
+
+    /// Makes room for input on `conn` and returns how much there is: drops consumed
+    /// bytes no queued event points at, takes a buffer if the connection was parked,
+    /// grows it while reads fill it, and gets its capacity back after the front was
+    /// lent out (reusing the allocation once every view of it is dropped). The room may
+    /// be uninitialized beyond `in_buf.len()`.
+    fn input_room(&mut self, conn: ConnectionId) -> Result<usize, Error> {
         self.compact(conn.0)?;
         let size = self.recv_buffer_size();
         let spare = &mut self.spare_in;
+        let lent = &mut self.lent;
         let c = self
             .conns
             .get_mut(conn.0 as usize)
             .and_then(Option::as_mut)
             .ok_or(Error::UnknownConnection)?;
-        if c.in_buf.is_empty() {
-            c.in_buf = spare
-                .pop()
-                .unwrap_or_else(|| vec![0; size.min(INITIAL_RECV_BUFFER)].into_boxed_slice());
+        if c.in_buf.capacity() == 0 {
+            c.in_buf = spare.pop().unwrap_or_default();
         }
-        // Start small (an idle chat connection never needs more), grow while reads fill
-        // the buffer or a frame head does not fit.
-        let full = c.in_end == c.in_buf.len();
-        if (c.in_grow || full) && c.in_buf.len() < size {
-            let mut bigger = vec![0; (2 * c.in_buf.len()).min(size)].into_boxed_slice();
-            bigger[..c.in_end].copy_from_slice(&c.in_buf[..c.in_end]);
-            c.in_buf = bigger;
+        let mut in_size = c.in_size as usize;
+        if in_size == 0 {
+            // A new connection starts small (an idle chat connection never needs more);
+            // one that parked between reads keeps the size it grew to.
+            in_size = size.min(INITIAL_RECV_BUFFER);
+        }
+        // Grow while reads fill the buffer or a frame head does not fit.
+        let full = c.in_end == in_size;
+        let grows = (c.in_grow || full) && in_size < size;
+        if grows {
+            in_size = (2 * in_size).min(size);
         }
         c.in_grow = false;
-        Ok(&mut c.in_buf[c.in_end..])
+        c.in_size = in_size as u32;
+        // What is left behind a lent-out front serves until it runs low (an allocation
+        // is filled before the next is taken); then the buffer gets its size back.
+        let needed = (in_size - c.in_end).min(in_size / 4);
+        if c.in_buf.capacity() - c.in_end < needed {
+            c.in_buf.truncate(c.in_end);
+            if !c.in_buf.try_reclaim(in_size - c.in_end) {
+                // Views of this allocation are alive (its front was lent out), or it is
+                // too small: go on in a lent buffer whose views are all gone, or a new
+                // one of exactly the size (never more than the limits promise), and
+                // keep this one until its views are gone.
+                let reusable = lent.iter_mut().position(|b| b.try_reclaim(in_size));
+                let mut fresh = match reusable {
+                    Some(i) => lent.swap_remove(i),
+                    None => BytesMut::with_capacity(in_size),
+                };
+                fresh.extend_from_slice(&c.in_buf);
+                let mut old = core::mem::replace(&mut c.in_buf, fresh);
+                old.clear();
+                if !grows && old.capacity() > 0 {
+                    if lent.len() == LENT_BUFFERS {
+                        lent.remove(0);
+                    }
+                    lent.push(old);
+                }
+            }
+        }
+        Ok(input_room_of(c))
     }
 
     /// Whether [`recv_buf`](Self::recv_buf) would offer room to read into, without
@@ -1375,8 +1443,9 @@ impl Endpoint {
             .events
             .iter()
             .any(|e| matches!(e, Event::Data { body, .. } if body.conn == conn.0));
-        let grows = c.in_buf.len() < self.recv_buffer_size();
-        Ok(c.in_buf.is_empty() || c.in_end < c.in_buf.len() || grows || (c.in_start > 0 && !held))
+        let in_size = c.in_size as usize;
+        let grows = in_size < self.recv_buffer_size();
+        Ok(c.in_buf.capacity() == 0 || c.in_end < in_size || grows || (c.in_start > 0 && !held))
     }
 
     /// `n` bytes were read into [`recv_buf`](Self::recv_buf): decode them.
@@ -1390,10 +1459,11 @@ impl Endpoint {
             );
         }
         let c = self.conn_mut(conn)?;
-        if n > c.in_buf.len() - c.in_end {
+        let room = input_room_of(c);
+        if n > room || c.in_end + n > c.in_buf.len() {
             return Err(Error::TooManyBytes);
         }
-        c.in_grow = n > 0 && n == c.in_buf.len() - c.in_end;
+        c.in_grow = n > 0 && n == room;
         c.in_end += n;
         if n > 0 {
             c.last_rx = Some(now);
@@ -1414,9 +1484,13 @@ impl Endpoint {
         now: Instant,
         data: &[u8],
     ) -> Result<usize, Error> {
-        let buf = self.recv_buf(conn)?;
-        let n = buf.len().min(data.len());
-        buf[..n].copy_from_slice(&data[..n]);
+        self.bump();
+        let room = self.input_room(conn)?;
+        let n = room.min(data.len());
+        let c = self.conn_mut(conn)?;
+        // Appended, not copied over zeroed room: one pass over the bytes.
+        c.in_buf.truncate(c.in_end);
+        c.in_buf.extend_from_slice(&data[..n]);
         self.handle_read(conn, now, n)?;
         Ok(n)
     }
@@ -1452,10 +1526,10 @@ impl Endpoint {
             return None;
         }
         let (base, buf, in_end) = match self.conns.get(body.conn as usize) {
-            Some(Some(c)) => (c.in_base, &c.in_buf, c.in_end),
+            Some(Some(c)) => (c.in_base, &c.in_buf[..], c.in_end),
             _ => {
                 let (_, base, buf, end) = self.lost_input.iter().find(|l| l.0 == body.conn)?;
-                (*base, buf, *end)
+                (*base, &buf[..], *end)
             }
         };
         let start = usize::try_from(body.pos.checked_sub(base)?).ok()?;
@@ -1464,6 +1538,43 @@ impl Endpoint {
             return None;
         }
         buf.get(start..end)
+    }
+
+    /// The bytes of `body` (as [`received_body`](Self::received_body) gives them) as a
+    /// [`Bytes`] view of the input buffer, without copying them: the buffer's front up
+    /// to the end of `body` goes with the view, and the engine reads on into the rest,
+    /// or into a new buffer while views of the old one are alive (its allocation is
+    /// reused once they are all dropped). Take the events' bodies in the order they were
+    /// polled. `None` when [`received_body`](Self::received_body) would say `None`, or
+    /// for a connection that was lost meanwhile: copy those bytes instead.
+    ///
+    /// A view keeps its whole buffer (up to `Config::recv_buffer`) alive: copy small
+    /// pieces an application keeps for long.
+    pub fn take_received(&mut self, body: BodyRef) -> Option<Bytes> {
+        if body.generation != self.generation {
+            return None;
+        }
+        let c = self.conns.get_mut(body.conn as usize)?.as_mut()?;
+        let start = usize::try_from(body.pos.checked_sub(c.in_base)?).ok()?;
+        let end = start.checked_add(body.len as usize)?;
+        // Only bytes the decoder is done with.
+        if end > c.in_start {
+            return None;
+        }
+        let front = c.in_buf.split_to(end);
+        c.in_base += end as u64;
+        c.in_start -= end;
+        c.in_end -= end;
+        if c.in_buf.capacity() == 0 {
+            // All of it lent out: the empty rest still names the allocation, so it is
+            // kept to reuse the allocation once the views are gone.
+            let rest = core::mem::take(&mut c.in_buf);
+            if self.lent.len() == LENT_BUFFERS {
+                self.lent.remove(0);
+            }
+            self.lent.push(rest);
+        }
+        Some(front.freeze().slice(start..))
     }
 
     // -----------------------------------------------------------------------------------
@@ -2193,6 +2304,7 @@ impl Endpoint {
         self.cfg
             .recv_buffer
             .max(self.cfg.wire.max_header_bytes + 1024)
+            .min(u32::MAX as usize)
     }
 
     /// Capacity of a connection's buffer of pending responses and REPORTs.
@@ -2251,19 +2363,20 @@ impl Endpoint {
         if c.queue.capacity() > 0 && c.queue.is_empty() && self.spare_queues.len() < SPARE_BUFFERS {
             self.spare_queues.push(core::mem::take(&mut c.queue));
         }
-        if c.in_buf.is_empty() {
+        if c.in_buf.capacity() == 0 {
             return;
         }
         c.in_base += c.in_end as u64;
         c.in_start = 0;
         c.in_end = 0;
-        let buf = core::mem::take(&mut c.in_buf);
+        let mut buf = core::mem::take(&mut c.in_buf);
+        buf.clear();
         let ctrl = if c.ctrl.is_empty() && c.ctrl.capacity() > 0 {
             Some(core::mem::take(&mut c.ctrl))
         } else {
             None
         };
-        if self.spare_in.len() < SPARE_BUFFERS {
+        if self.spare_in.len() < SPARE_BUFFERS && buf.capacity() > 0 {
             self.spare_in.push(buf);
         }
         if let Some(ctrl) = ctrl
@@ -2353,7 +2466,7 @@ impl Endpoint {
             .and_then(Option::as_mut)
             .ok_or(Error::UnknownConnection)?;
         let keep = hold
-            .map_or(c.in_start, |p| (p - c.in_base) as usize)
+            .map_or(c.in_start, |p| p.saturating_sub(c.in_base) as usize)
             .min(c.in_start);
         if keep > 0 {
             c.in_buf.copy_within(keep..c.in_end, 0);
@@ -2363,6 +2476,13 @@ impl Endpoint {
         }
         Ok(())
     }
+}
+
+/// The free input space of `c`: up to its size, within its buffer's capacity.
+fn input_room_of(c: &Conn) -> usize {
+    (c.in_size as usize)
+        .min(c.in_buf.capacity())
+        .saturating_sub(c.in_end)
 }
 
 /// First entries of a per-connection transaction table: an idle connection keeps this

@@ -130,6 +130,28 @@ struct Side {
     lost: bool,
     /// The footprint once set up: the bound.
     bound: usize,
+    /// Received bodies are taken as views (`take_received`) rather than read in place;
+    /// the last `hold` of them stay alive (an application still busy with them) and
+    /// must never change while they do.
+    take_views: bool,
+    hold: usize,
+    held: std::collections::VecDeque<(Bytes, Vec<u8>)>,
+}
+
+impl Side {
+    /// Keeps `view` (with a copy to compare against) among the last `hold` views.
+    fn keep(&mut self, view: Bytes) {
+        if self.hold == 0 {
+            return;
+        }
+        if self.held.len() == self.hold
+            && let Some((old, copy)) = self.held.pop_front()
+        {
+            assert!(old == copy, "a view changed while it was held");
+        }
+        let copy = view.to_vec();
+        self.held.push_back((view, copy));
+    }
 }
 
 struct Sim {
@@ -162,7 +184,13 @@ impl Sim {
         let mk = |cfg: &Config| {
             let mut ep = Endpoint::new(Arc::new(cfg.clone()));
             let conn = ep.add_connection();
+            // From the seed rather than an input byte, so the input layout (and every
+            // committed seed) keeps its meaning.
+            let seed = cfg.rng_seed.unwrap_or(0);
             Side {
+                take_views: seed & 1 == 1,
+                hold: (seed >> 1) as usize % 4,
+                held: std::collections::VecDeque::new(),
                 ep,
                 conn,
                 sessions: Vec::new(),
@@ -253,7 +281,15 @@ impl Sim {
             } => {
                 let side = &mut self.sides[s];
                 let max = side.ep.config().limits.max_message_size;
-                let bytes = side.ep.received_body(body).expect("a fresh BodyRef reads");
+                let view = if side.take_views {
+                    side.ep.take_received(body)
+                } else {
+                    None
+                };
+                let bytes = match &view {
+                    Some(v) => &v[..],
+                    None => side.ep.received_body(body).expect("a fresh BodyRef reads"),
+                };
                 assert_eq!(bytes.len(), body.len());
                 let end = offset + bytes.len() as u64;
                 assert!(end <= max, "Data up to {end} beyond max_message_size {max}");
@@ -264,6 +300,9 @@ impl Sim {
                     inc.bytes.resize(end, 0);
                 }
                 inc.bytes[start..end].copy_from_slice(bytes);
+                if let Some(v) = view {
+                    side.keep(v);
+                }
             }
             Event::MessageReceived {
                 session,
@@ -676,6 +715,11 @@ impl Sim {
             }
         }
         self.check_memory();
+        for side in &self.sides {
+            for (view, copy) in &side.held {
+                assert!(view == copy, "a view changed while it was held");
+            }
+        }
         for id in &self.order {
             let m = &self.sent[id];
             // Garbage can corrupt a `Success-Report: yes` header on its way (found by this

@@ -159,6 +159,9 @@ struct Pair {
     partial: Vec<(usize, MessageId, Vec<u8>)>,
     delivered: Vec<(usize, MessageId)>,
     engine_failed: bool,
+    /// Bob takes received bodies as views (`take_received`) and keeps the last two
+    /// alive with a copy: they must not change while held.
+    held: std::collections::VecDeque<(Bytes, Vec<u8>)>,
 }
 
 impl Pair {
@@ -204,6 +207,7 @@ impl Pair {
             partial: Vec::new(),
             delivered: Vec::new(),
             engine_failed: false,
+            held: std::collections::VecDeque::new(),
         }
     }
 
@@ -231,7 +235,15 @@ impl Pair {
                     body,
                     ..
                 } => {
-                    let bytes = self.eps[s].received_body(body).expect("fresh");
+                    let view = if s == 1 {
+                        self.eps[s].take_received(body)
+                    } else {
+                        None
+                    };
+                    let bytes = match &view {
+                        Some(v) => &v[..],
+                        None => self.eps[s].received_body(body).expect("fresh"),
+                    };
                     let i = match self
                         .partial
                         .iter()
@@ -249,6 +261,15 @@ impl Pair {
                         buf.resize(end, 0);
                     }
                     buf[offset as usize..end].copy_from_slice(bytes);
+                    if let Some(v) = view {
+                        if self.held.len() == 2
+                            && let Some((old, copy)) = self.held.pop_front()
+                        {
+                            assert!(old == copy, "a view changed while it was held");
+                        }
+                        let copy = v.to_vec();
+                        self.held.push_back((v, copy));
+                    }
                 }
                 Event::MessageReceived {
                     message,
