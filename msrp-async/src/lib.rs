@@ -27,9 +27,10 @@
 //!   (REPORTs and responses), session failed. Dropping a `Session` closes it; the
 //!   connection stays for other sessions (R4975-039).
 //!
-//! **Received bytes** are copied once out of the engine's input buffer into a
-//! [`bytes::Bytes`] per [`SessionEvent::Data`] (pieces of 4 KiB or more share reused
-//! blocks). **Sent files** are read straight into the engine's piece buffer (no copy of
+//! **Received bytes** reach the application as a [`bytes::Bytes`] per
+//! [`SessionEvent::Data`]: pieces of 4 KiB or more are views of the engine's input buffer
+//! (no copy; over TLS the decrypted records are copied into that buffer once), smaller
+//! ones are copied. **Sent files** are read straight into the engine's piece buffer (no copy of
 //! ours), the next piece while the last is written. Up to 4 MiB of them may wait per
 //! connection; beyond that the connection's driver stops reading its socket until the
 //! application takes events (back-pressure through TCP). So keep polling every session's
@@ -303,10 +304,10 @@ pub enum SessionEvent {
         message: MessageId,
         /// Offset in the message.
         offset: u64,
-        /// The bytes. Pieces of 4 KiB or more are views into a block shared with other
-        /// received pieces (reused once all its views are dropped, so a steady transfer
-        /// allocates nothing per piece): copy what you keep for long, or it keeps up to
-        /// 256 KiB alive.
+        /// The bytes. Pieces of 4 KiB or more are views of the connection's input buffer
+        /// (reused once all its views are dropped, so a steady transfer allocates
+        /// nothing per piece): copy what you keep for long, or it keeps a whole buffer
+        /// (`EngineConfig::recv_buffer`, 128 KiB by default) alive.
         bytes: Bytes,
         /// The message had already been received complete in this session (RFC 4975
         /// §7.1.1: a resend or a relay's duplicate); flag it rather than show it twice.

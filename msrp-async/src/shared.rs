@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use msrp_proto::engine::{
     self, ConnectionError, ConnectionId, Event as EngineEvent, SessionError, SessionId,
 };
@@ -261,11 +261,6 @@ pub(crate) struct Inner {
     /// The deadline the timer task currently sleeps towards.
     pub(crate) timer_at: Option<Instant>,
     timer_kick: bool,
-    /// Received body pieces of at least [`ARENA_MIN`] bytes are copied here and handed
-    /// out as views: the block is reused once the application dropped every view into it,
-    /// so a steady transfer does not allocate per piece. Empty until the first large
-    /// piece (an idle endpoint holds none).
-    rx_arena: BytesMut,
     /// Wake-ups to make once the lock is released ([`Guard`]'s drop).
     wakes: Vec<Wake>,
     /// Why the last few connections ended (their routes are gone): a session added to
@@ -276,23 +271,19 @@ pub(crate) struct Inner {
 /// How many ended connections [`Inner::recent_lost`] remembers.
 const RECENT_LOST: usize = 16;
 
-/// Smaller received pieces (chat) get their own allocation, so a kept message does not
-/// pin a block.
-const ARENA_MIN: usize = 4096;
-/// The size of a fresh block of [`Inner::rx_arena`].
-const ARENA_BLOCK: usize = 256 * 1024;
+/// Received pieces at least this large are handed to the application as views of the
+/// engine's input buffer (no copy, see [`msrp_proto::engine::Endpoint::take_received`]);
+/// smaller ones (chat) are copied, so a kept message does not pin a whole buffer.
+const VIEW_MIN: usize = 4096;
 
-/// Copies `src` into `arena` (see [`Inner::rx_arena`]) or, if small, on its own.
-fn copy_received(arena: &mut BytesMut, src: &[u8]) -> Bytes {
-    if src.len() < ARENA_MIN {
-        return Bytes::copy_from_slice(src);
+/// The bytes of a received piece: a view of the engine's buffer, or a copy.
+fn received(engine: &mut engine::Endpoint, body: engine::BodyRef) -> Bytes {
+    if body.len() >= VIEW_MIN
+        && let Some(view) = engine.take_received(body)
+    {
+        return view;
     }
-    if arena.capacity() - arena.len() < src.len() {
-        // Reclaims the block when no view into it is left; else starts a new one.
-        arena.reserve(src.len().max(ARENA_BLOCK));
-    }
-    arena.extend_from_slice(src);
-    arena.split().freeze()
+    Bytes::copy_from_slice(engine.received_body(body).unwrap_or_default())
 }
 
 impl Shared {
@@ -306,7 +297,6 @@ impl Shared {
                 dialled: HashMap::new(),
                 timer_at: None,
                 timer_kick: false,
-                rx_arena: BytesMut::new(),
                 wakes: Vec::new(),
                 recent_lost: std::collections::VecDeque::new(),
             }),
@@ -498,8 +488,7 @@ impl Inner {
                     body,
                     duplicate,
                 } => {
-                    let src = self.engine.received_body(body).unwrap_or_default();
-                    let bytes = copy_received(&mut self.rx_arena, src);
+                    let bytes = received(&mut self.engine, body);
                     let credit = self
                         .engine
                         .session_connection(session)
@@ -729,46 +718,5 @@ impl Inner {
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn received_pieces_reuse_one_block_once_dropped() {
-        let mut arena = BytesMut::new();
-        let piece = vec![7u8; 64 * 1024];
-        let first = copy_received(&mut arena, &piece);
-        let block = first.as_ptr();
-        drop(first);
-        // A steady transfer: each piece is dropped before the block runs out.
-        for i in 0..64 {
-            let b = copy_received(&mut arena, &piece);
-            assert_eq!(&b[..], &piece[..]);
-            let off = b.as_ptr() as usize - block as usize;
-            assert!(off < ARENA_BLOCK, "piece {i} left the first block");
-        }
-    }
-
-    #[test]
-    fn a_kept_piece_stays_intact_and_small_pieces_are_copied_alone() {
-        let mut arena = BytesMut::new();
-        let a = vec![1u8; 100 * 1024];
-        let b = vec![2u8; 200 * 1024];
-        let kept = copy_received(&mut arena, &a);
-        for _ in 0..10 {
-            drop(copy_received(&mut arena, &b));
-        }
-        assert!(kept.iter().all(|&x| x == 1), "a view is never overwritten");
-        let small = copy_received(&mut arena, b"hello");
-        assert_eq!(&small[..], b"hello");
-        // Not carved from the arena: the arena's next piece does not follow it.
-        let next = copy_received(&mut arena, &a);
-        assert_ne!(
-            small.as_ptr() as usize + small.len(),
-            next.as_ptr() as usize
-        );
     }
 }
