@@ -93,7 +93,7 @@ pub(crate) async fn drive<R: Runtime>(
         };
         match first(ready(&*stream, read, write), wake.notify.notified()).await {
             Either::Left(Ok(r)) if r.readable => {
-                eof = read_once::<R>(&shared, conn, &wake, &*stream);
+                eof = read_once::<R>(&shared, conn, &wake);
             }
             Either::Left(Ok(_)) | Either::Right(()) => {}
             Either::Left(Err(e)) => {
@@ -123,27 +123,19 @@ fn owns(g: &Inner, conn: ConnectionId, wake: &Arc<ConnWake>) -> bool {
 }
 
 /// One non-blocking read; returns whether the peer closed its side.
-fn read_once<R: Runtime>(
-    shared: &Shared,
-    conn: ConnectionId,
-    wake: &Arc<ConnWake>,
-    stream: &R::Socket,
-) -> bool {
+fn read_once<R: Runtime>(shared: &Shared, conn: ConnectionId, wake: &Arc<ConnWake>) -> bool {
     let mut g = shared.lock();
     if !owns(&g, conn, wake) {
         return false; // the loop notices and ends
     }
     let now = R::now();
-    let mut eof = false;
-    // Out of the route while in use (the lock is held throughout), back in after.
-    let mut tls = g.conns.get_mut(&conn).and_then(|r| r.io.tls.take());
-    match tls.as_deref_mut() {
+    let eof = with_io(&mut g, conn, |g, stream, tls| match tls {
         None => {
             let Ok(buf) = g.engine.recv_buf(conn) else {
                 return false;
             };
             match stream.try_read(buf) {
-                Ok(0) => eof = true,
+                Ok(0) => return true,
                 Ok(n) => {
                     let _ = g.engine.handle_read(conn, now, n);
                 }
@@ -153,29 +145,36 @@ fn read_once<R: Runtime>(
                 }
                 Err(e) => g.fail_connection(conn, SessionFailure::Io(e.kind())),
             }
+            false
         }
         Some(t) => match stream.try_read(t.conn.recv_buf()) {
-            Ok(0) => eof = true,
+            Ok(0) => true,
             Ok(n) => {
                 let Tls {
                     conn: tc,
                     pending,
                     ready,
                 } = t;
-                let r = tc.handle_read(n, |p| feed(&mut g, conn, now, pending, *ready, p));
-                if let Err(e) = r {
-                    g.fail_connection(conn, SessionFailure::Tls(e));
-                } else {
-                    eof = tls_events(&mut g, conn, t);
+                let r = tc.handle_read(n, |p| feed(g, conn, now, pending, *ready, p));
+                match r {
+                    Err(e) => {
+                        g.fail_connection(conn, SessionFailure::Tls(e));
+                        false
+                    }
+                    Ok(()) => tls_events(g, conn, t),
                 }
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => t.conn.release_buffers(),
-            Err(e) => g.fail_connection(conn, SessionFailure::Io(e.kind())),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                t.conn.release_buffers();
+                false
+            }
+            Err(e) => {
+                g.fail_connection(conn, SessionFailure::Io(e.kind()));
+                false
+            }
         },
-    }
-    if let Some(r) = g.conns.get_mut(&conn) {
-        r.io.tls = tls;
-    }
+    })
+    .unwrap_or(false);
     if eof {
         let _ = g.engine.handle_eof(conn, now);
     }
@@ -183,26 +182,40 @@ fn read_once<R: Runtime>(
     eof
 }
 
+/// Runs `f` on connection `conn`'s transport with the lock held: its TLS state is out
+/// of the route meanwhile (so `f` may use the rest of `Inner`) and goes back after.
+/// `None` if the connection has no route.
+fn with_io<T>(
+    g: &mut Inner,
+    conn: ConnectionId,
+    f: impl FnOnce(&mut Inner, &dyn Socket, Option<&mut Tls>) -> T,
+) -> Option<T> {
+    let route = g.conns.get_mut(&conn)?;
+    let socket = route.io.socket.clone();
+    let mut tls = route.io.tls.take();
+    let out = f(g, &*socket, tls.as_deref_mut());
+    if let Some(r) = g.conns.get_mut(&conn) {
+        r.io.tls = tls;
+    }
+    Some(out)
+}
+
 /// Writes what the engine has for `conn` until the socket would block (then returns
 /// `true`: its driver must wait until it is writable) or nothing is left. A transport
 /// failure drops the connection. Any task holding the lock may call it.
 pub(crate) fn flush(g: &mut Inner, conn: ConnectionId, now: Instant) -> bool {
-    let Some(route) = g.conns.get_mut(&conn) else {
-        return false;
-    };
-    let socket = route.io.socket.clone();
-    let mut tls = route.io.tls.take();
-    let blocked = match tls.as_deref_mut() {
-        None => flush_plain(g, conn, &*socket, now),
-        Some(t) => flush_tls(g, conn, &*socket, t, now),
-    };
-    if let Some(r) = g.conns.get_mut(&conn) {
-        r.io.tls = tls;
+    let blocked = with_io(g, conn, |g, socket, tls| match tls {
+        None => flush_plain(g, conn, socket, now),
+        Some(t) => flush_tls(g, conn, socket, t, now),
+    });
+    match blocked {
+        Some(Err(why)) => {
+            g.fail_connection(conn, why);
+            false
+        }
+        Some(Ok(b)) => b,
+        None => false,
     }
-    blocked.unwrap_or_else(|why| {
-        g.fail_connection(conn, why);
-        false
-    })
 }
 
 /// Writes a command's output (a message, a piece of a body) on the calling task, as far
