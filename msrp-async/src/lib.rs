@@ -28,21 +28,21 @@
 //!   connection stays for other sessions (R4975-039).
 //!
 //! **Received bytes** reach the application as a [`bytes::Bytes`] per
-//! [`SessionEvent::Data`]: pieces of 4 KiB or more are views of the engine's input buffer
-//! (no copy; over TLS the decrypted records are copied into that buffer once), smaller
-//! ones are copied. **Sent files** are read straight into the engine's piece buffer (no copy of
-//! ours), the next piece while the last is written. Up to 4 MiB of them may wait per
-//! connection; beyond that the connection's driver stops reading its socket until the
-//! application takes events (back-pressure through TCP). So keep polling every session's
-//! events.
+//! [`SessionEvent::Data`]: pieces of 4 KiB or more are views of the engine's input
+//! buffer (no copy; over TLS the decrypted records are copied into that buffer once),
+//! smaller ones are copied. Up to 4 MiB of them may wait per connection; beyond that the
+//! connection's driver stops reading its socket until the application takes events
+//! (back-pressure through TCP). So keep polling every session's events. **Sent files** are
+//! read straight into the engine's piece buffer (no copy of ours), the next piece while
+//! the last is written.
 //!
 //! ## Inside
 //!
 //! One driver task per connection (read into the engine, write what it emits — plain TCP
 //! without copies, TLS stacked under the engine; a task that sends writes its own output
-//! while the socket takes it, and leaves the rest to the driver), one timer task per endpoint (sleeps to
-//! the engine's deadline and compares the runtime's `now` with it itself, as quinn's
-//! drivers do), one accept task per listener. The engine sits behind a `std::sync::Mutex`
+//! while the socket takes it, and leaves the rest to the driver), one timer task per
+//! endpoint (sleeps to the engine's deadline and compares the runtime's `now` with it
+//! itself, as quinn's drivers do), one accept task per listener. The engine sits behind a `std::sync::Mutex`
 //! that is never held across `.await`. `driver.rs` holds the loops, `shared.rs` routes
 //! engine events to sessions and senders, `rt.rs` is the seam to the runtime. Channels
 //! and wake-ups are `tokio::sync` primitives (tokio with only its `sync` feature: no
@@ -511,8 +511,9 @@ impl<R: Runtime> Endpoint<R> {
     /// [`RelayRoute::use_path`] into [`msrp_sdp::LocalConfig::use_path`]; the session
     /// whose SDP outcome is [`msrp_sdp::Connect::Relay`] then runs over this connection
     /// ([`open_session`](Self::open_session)). A route serves one session at a time
-    /// (R4976-006: relay-issued URIs are not shared): call this once per session. The engine re-AUTHs on its own before the
-    /// route expires; the connection stays open while the endpoint lives.
+    /// (R4976-006: relay-issued URIs are not shared): call this once per session. The
+    /// engine re-AUTHs on its own before the route expires; the connection stays open
+    /// while the endpoint lives.
     ///
     /// # Errors
     /// Dialling failed ([`Error::Io`]), the connection or TLS failed
@@ -971,8 +972,8 @@ impl<R: Runtime> Sender<R> {
     }
 
     /// Sends a message whose body is read from `reader` as the engine asks for it (into
-    /// the engine's own buffer, at most two pieces in memory), built with [`OutgoingMessage::pulled`] (give the length if
-    /// known). `progress` gets the number of body bytes handed to the engine so far. Returns
+    /// the engine's own buffer, at most two pieces in memory), built with
+    /// [`OutgoingMessage::pulled`] (give the length if known). `progress` gets the number of body bytes handed to the engine so far. Returns
     /// the outcome once the peer confirmed (or refused) the whole message.
     ///
     /// `reader` is a [`futures_io::AsyncRead`] (smol's and async-std's files and sockets,

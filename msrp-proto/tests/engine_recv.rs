@@ -375,6 +375,12 @@ fn a_body_taken_as_a_view_is_the_body_and_outlives_later_reads() {
         [b"text/plain".to_vec(), b"text/plain".to_vec()]
     );
     assert_eq!(views, [&b"first"[..], &b"second"[..]]);
+    // A caller claiming bytes it never read into `recv_buf` (here after the buffer's
+    // front was lent out): refused, nothing decoded, no panic.
+    for n in [1, 4096, usize::MAX] {
+        assert_eq!(ep.handle_read(r.conn, r.now, n), Err(Error::TooManyBytes));
+    }
+    assert!(ep.poll_event().is_none());
     // Much more input through the same connection: the views do not change.
     for i in 0..50 {
         let req = send(
