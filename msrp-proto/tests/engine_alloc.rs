@@ -105,6 +105,8 @@ struct Pair {
     failed: u64,
     /// A pulled body in progress at Alice: (id, bytes still to give).
     pull: Option<(MessageId, usize)>,
+    /// What each piece of a pulled body is cut from.
+    pull_src: &'static [u8],
     /// Bob takes received bodies as views (`take_received`) instead of reading them in
     /// place; `held` keeps the last few alive, as an application still busy with them.
     take_views: bool,
@@ -155,6 +157,7 @@ impl Pair {
             body_bytes: 0,
             failed: 0,
             pull: None,
+            pull_src: SHORT,
             take_views: false,
             held: std::collections::VecDeque::new(),
             hold: 0,
@@ -214,8 +217,8 @@ impl Pair {
                             self.a.end_body(message).unwrap();
                             self.pull = None;
                         } else {
-                            let n = (*left).min(max).min(SHORT.len());
-                            let took = self.a.write_body(message, &SHORT[..n]).unwrap();
+                            let n = (*left).min(max).min(self.pull_src.len());
+                            let took = self.a.write_body(message, &self.pull_src[..n]).unwrap();
                             *left -= took;
                         }
                     }
@@ -349,6 +352,31 @@ fn perf4_chunked_and_pulled_messages_allocate_nothing() {
     });
     assert_eq!(p.received, 110);
     assert_eq!(p.delivered, 110);
+}
+
+static BIG: [u8; 96 * 1024] = [b'y'; 96 * 1024];
+
+#[test]
+fn perf4_pulled_pieces_written_in_place_allocate_nothing() {
+    // Pieces large enough to be written from their buffer in place (a splice per piece),
+    // written in split writes: neither splicing nor the pinned double buffer allocates.
+    let mut c = cfg(4);
+    c.chunk_size = 64 * 1024;
+    c.send_buffer = 64 * 1024;
+    let mut p = Pair::new(c);
+    p.pull_src = &BIG;
+    assert_steady(&mut p, 3, 20, |p| {
+        let id =
+            p.a.send_message(
+                p.sa,
+                OutgoingMessage::pulled("application/octet-stream", None),
+            )
+            .unwrap();
+        p.pull = Some((id, 300 * 1024));
+        p.drive_split(50_000);
+    });
+    assert_eq!(p.received, 23);
+    assert_eq!(p.body_bytes, 23 * 300 * 1024);
 }
 
 #[test]

@@ -1170,3 +1170,318 @@ fn r4975_112_ending_a_double_buffered_body_under_interruptions_loses_nothing() {
         assert!(sim.b.completed.contains(&id), "seed {seed}");
     }
 }
+
+/// Counts the `BodyWanted` events Alice's side recorded for `id`, and forgets them.
+fn wanted_count(r: &mut Raw, id: MessageId) -> usize {
+    let n = r
+        .side
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::BodyWanted { message, .. } if *message == id))
+        .count();
+    r.side.events.clear();
+    n
+}
+
+/// Writes everything Alice has for the connection, `step` bytes at a time, checking on
+/// the way that `transmit_done` refuses more than `poll_transmit` offered. Returns the
+/// bytes and the largest slice offered from inside `inside` (pointer range).
+fn flush_in_steps(r: &mut Raw, step: usize, inside: (usize, usize)) -> (Vec<u8>, usize) {
+    let mut wire = Vec::new();
+    let mut in_place = 0;
+    loop {
+        r.side.drain_events();
+        let Some(b) = r.side.ep.poll_transmit(r.conn) else {
+            break;
+        };
+        let p = b.as_ptr() as usize;
+        if p >= inside.0 && p + b.len() <= inside.1 {
+            in_place = in_place.max(b.len());
+        }
+        let offered = b.len();
+        let n = offered.min(step);
+        wire.extend_from_slice(&b[..n]);
+        if n == offered {
+            assert_eq!(
+                r.side.ep.transmit_done(r.conn, r.now, n + 1),
+                Err(msrp_proto::engine::Error::TooManyBytes),
+                "more than offered"
+            );
+        }
+        r.side.ep.transmit_done(r.conn, r.now, n).unwrap();
+    }
+    r.side.drain_events();
+    (wire, in_place)
+}
+
+/// Perf (zero copy on send): a large piece of a pulled body, filled in the buffer the
+/// engine lent, is written from that buffer — `poll_transmit` offers slices of it — and
+/// the buffer is not handed out again (no `BodyWanted` for the third piece) until its
+/// last byte is written, however the writes split it. The receiver gets exactly the body.
+#[test]
+fn large_pulled_pieces_are_written_from_the_lent_buffer_in_place() {
+    let (mut r, s) = alice_bound(sim::config(41));
+    let id = r
+        .side
+        .ep
+        .send_message(
+            s,
+            OutgoingMessage::pulled("application/octet-stream", Some(3 * 100_000)),
+        )
+        .unwrap();
+    r.side.drain_events();
+    assert_eq!(wanted_count(&mut r, id), 1);
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let mut buf = r.side.ep.lend_body_buf(id).unwrap();
+    let inside = (buf.as_ptr() as usize, buf.as_ptr() as usize + buf.len());
+    buf[..100_000].copy_from_slice(&data[..100_000]);
+    r.side.ep.give_body(id, buf, 100_000).unwrap();
+    r.side.drain_events();
+    assert_eq!(
+        wanted_count(&mut r, id),
+        1,
+        "the second piece is asked at once"
+    );
+    assert_eq!(
+        r.side.ep.write_body(id, &data[100_000..200_000]).unwrap(),
+        100_000
+    );
+    // Write the first piece partly: the head, then 1000 bytes of the body.
+    let mut wire = Vec::new();
+    let head = r.side.ep.poll_transmit(r.conn).unwrap().to_vec();
+    assert!(
+        text(&head).contains("Byte-Range: 1-*/300000"),
+        "{}",
+        text(&head)
+    );
+    r.side.ep.transmit_done(r.conn, r.now, head.len()).unwrap();
+    wire.extend(head);
+    let b = r.side.ep.poll_transmit(r.conn).unwrap();
+    assert_eq!(
+        (b.as_ptr() as usize, b.len()),
+        (inside.0, 100_000),
+        "the body is offered from the lent buffer, all of it"
+    );
+    wire.extend_from_slice(&b[..1000]);
+    r.side.ep.transmit_done(r.conn, r.now, 1000).unwrap();
+    r.side.drain_events();
+    assert_eq!(
+        wanted_count(&mut r, id),
+        0,
+        "both buffers busy while the first piece is being written"
+    );
+    let (rest, in_place) = flush_in_steps(&mut r, 7777, inside);
+    wire.extend(rest);
+    assert_eq!(
+        in_place, 99_000,
+        "the rest of the first piece, offered in place"
+    );
+    assert_eq!(
+        wanted_count(&mut r, id),
+        1,
+        "asked again once the piece is written"
+    );
+    assert_eq!(r.side.ep.write_body(id, &data[200_000..]).unwrap(), 100_000);
+    r.side.ep.end_body(id).unwrap();
+    let (rest, _) = flush_in_steps(&mut r, 4096, (0, 0));
+    wire.extend(rest);
+    let mut whole = Vec::new();
+    for (_, start, body, _) in frames(&wire) {
+        assert_eq!(start as usize, whole.len() + 1);
+        whole.extend(body);
+    }
+    assert!(
+        whole == data,
+        "received {} bytes, or other bytes",
+        whole.len()
+    );
+}
+
+/// R4975-082/083 with pieces written in place: the open chunk's own end-line inside a
+/// large piece — far in (the piece is written in place up to it) or near its start (copied
+/// up to it) — cuts the chunk there and the body continues under a new transaction id.
+#[test]
+fn r4975_082_r4975_083_end_line_inside_a_large_piece_is_cut_in_place() {
+    for (seed, at) in [(51u64, 40_000usize), (52, 100), (53, 65_000)] {
+        let (mut r, s) = alice_bound(sim::config(seed));
+        let id = r
+            .side
+            .ep
+            .send_message(s, OutgoingMessage::pulled("text/plain", None))
+            .unwrap();
+        let first = vec![b'a'; 3000];
+        assert_eq!(r.side.ep.write_body(id, &first).unwrap(), 3000);
+        let mut wire = r.flush();
+        let tid = text(&wire).split_whitespace().nth(1).unwrap().to_owned();
+        let evil = format!("\r\n-------{tid}$\r\n");
+        let mut piece = vec![b'b'; 70_000];
+        piece[at..at + evil.len()].copy_from_slice(evil.as_bytes());
+        let mut buf = r.side.ep.lend_body_buf(id).unwrap();
+        let inside = (buf.as_ptr() as usize, buf.as_ptr() as usize + buf.len());
+        buf[..piece.len()].copy_from_slice(&piece);
+        r.side.ep.give_body(id, buf, piece.len()).unwrap();
+        r.side.ep.end_body(id).unwrap();
+        let (rest, in_place) = flush_in_steps(&mut r, 10_000, inside);
+        wire.extend(rest);
+        if at >= 32 * 1024 {
+            assert!(in_place >= 10_000, "seed {seed}: written in place");
+        }
+        let f = frames(&wire);
+        assert!(f.len() >= 2, "{f:?}");
+        assert!(f[0].0.contains(&tid));
+        assert_eq!(
+            f[0].3,
+            msrp_proto::wire::Flag::More,
+            "seed {seed}: cut with +"
+        );
+        assert!(f[1..].iter().all(|fr| !fr.0.contains(&tid)), "seed {seed}");
+        let mut whole = Vec::new();
+        for (_, start, b, _) in &f {
+            assert_eq!(*start as usize, whole.len() + 1);
+            whole.extend_from_slice(b);
+        }
+        let mut expect = first.clone();
+        expect.extend_from_slice(&piece);
+        assert!(whole == expect, "seed {seed}: {} bytes", whole.len());
+        assert_eq!(f.last().unwrap().3, msrp_proto::wire::Flag::End);
+    }
+}
+
+/// Gives Alice's pulled message `id` one 100 000-byte piece and writes its head and the
+/// first `k` body bytes: the rest of the piece is pending, written from its buffer.
+fn half_written_piece(r: &mut Raw, id: MessageId, k: usize) -> Vec<u8> {
+    assert_eq!(r.side.ep.write_body(id, &[b'p'; 100_000]).unwrap(), 100_000);
+    let mut wire = r.side.ep.poll_transmit(r.conn).unwrap().to_vec();
+    let n = wire.len();
+    r.side.ep.transmit_done(r.conn, r.now, n).unwrap();
+    let b = r.side.ep.poll_transmit(r.conn).unwrap();
+    assert_eq!(b.len(), 100_000, "the piece, in place");
+    wire.extend_from_slice(&b[..k]);
+    r.side.ep.transmit_done(r.conn, r.now, k).unwrap();
+    wire
+}
+
+/// R4975-081 with a piece being written in place: aborting the message writes the rest
+/// of the piece (its bytes unchanged) and then `#`; the message's slot stays taken until
+/// then (with one slot, a new message is refused with `TooManyMessages` meanwhile, and
+/// accepted after).
+#[test]
+fn r4975_081_aborted_message_keeps_its_piece_until_written() {
+    let mut cfg = sim::config(61);
+    cfg.limits.max_outgoing_messages = 1;
+    let (mut r, s) = alice_bound(cfg);
+    let id = r
+        .side
+        .ep
+        .send_message(s, OutgoingMessage::pulled("text/plain", None))
+        .unwrap();
+    let mut wire = Vec::new();
+    wire.extend(half_written_piece(&mut r, id, 5000));
+    r.side.ep.abort_message(id).unwrap();
+    assert!(
+        matches!(
+            r.side.ep.send_message(
+                s,
+                OutgoingMessage::whole("text/plain", Bytes::from_static(b"x"))
+            ),
+            Err(msrp_proto::engine::SendError::TooManyMessages)
+        ),
+        "the aborted message's piece is still being written"
+    );
+    wire.extend(r.flush());
+    let f = frames(&wire);
+    let last = f.last().unwrap();
+    assert_eq!(last.3, msrp_proto::wire::Flag::Abort, "{f:?}");
+    assert_eq!(
+        last.2,
+        vec![b'p'; 100_000],
+        "the piece went out whole and unchanged"
+    );
+    r.side
+        .ep
+        .send_message(
+            s,
+            OutgoingMessage::whole("text/plain", Bytes::from_static(b"x")),
+        )
+        .expect("the slot is free once the piece is written");
+}
+
+/// R4975-033 with a piece being written in place: the connection is lost, the session
+/// fails, and the message slot is free for a new session's messages.
+#[test]
+fn r4975_033_connection_lost_mid_piece_frees_its_slot() {
+    let mut cfg = sim::config(71);
+    cfg.limits.max_outgoing_messages = 1;
+    let (mut r, s) = alice_bound(cfg);
+    let id = r
+        .side
+        .ep
+        .send_message(s, OutgoingMessage::pulled("text/plain", None))
+        .unwrap();
+    half_written_piece(&mut r, id, 5000);
+    r.side.ep.handle_eof(r.conn, r.now).unwrap();
+    r.side.drain_events();
+    assert!(
+        r.side
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::SessionFailed { .. }))
+    );
+    assert!(r.side.ep.poll_transmit(r.conn).is_none());
+    let conn = r.side.ep.add_connection();
+    let s2 = r
+        .side
+        .ep
+        .add_session(sim::uri(ALICE), vec![sim::uri(BOB)], Some(conn), r.now)
+        .expect("a new session");
+    let _ = s2;
+    r.conn = conn;
+    let out = r.flush();
+    assert!(
+        text(&out).contains("SEND"),
+        "the new session's binding SEND got the freed slot: {}",
+        text(&out)
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, .. ProptestConfig::default() })]
+    /// Pulled bodies in pieces large enough to be written in place (32 KiB and more),
+    /// written in arbitrary splits while the peer's messages interrupt the chunks with
+    /// their responses (R4975-112): every body arrives intact and is delivered.
+    #[test]
+    fn prop_large_pulled_pieces_arrive_intact_under_interruptions(
+        seed in 0u64..1000,
+        sizes in proptest::collection::vec(0usize..300_000, 1..4),
+        piece in 32_768usize..200_000,
+        split in 1usize..70_000,
+        bob_talks in 0usize..8,
+    ) {
+        let mut ca = small_chunks(seed, piece);
+        ca.send_buffer = piece;
+        let (mut sim, sa, sb) = Sim::pair(seed, ca, sim::config(seed + 1));
+        sim.max_split = split;
+        let mut ids = Vec::new();
+        for (i, &n) in sizes.iter().enumerate() {
+            let data = body(n, i as u8);
+            let id = sim.a.send_pulled(sa, "application/octet-stream", data.clone(), i % 2 == 0);
+            ids.push((id, data));
+        }
+        for k in 0..bob_talks {
+            for _ in 0..5 {
+                sim.step();
+            }
+            sim.b
+                .ep
+                .send_message(sb, OutgoingMessage::whole("text/plain", Bytes::from(format!("m{k}"))))
+                .unwrap();
+        }
+        sim.drive();
+        for (id, data) in &ids {
+            let got = sim.b.bodies.get(id).map_or(&[][..], |b| b.bytes());
+            prop_assert!(got == &data[..], "{} of {} bytes, or other bytes", got.len(), data.len());
+            let delivered = sim.a.events.iter().any(|e| matches!(e, Event::MessageDelivered { message, .. } if message == id));
+            prop_assert!(delivered);
+        }
+    }
+}

@@ -36,6 +36,14 @@ pub struct Config {
     /// buffered per message. (The adapters' loopback throughput bench moves more per
     /// second with 128 KiB than with 64 KiB: fewer wake-ups per byte.)
     pub send_buffer: usize,
+    /// A pulled body's piece of at least this many bytes is written from the buffer it
+    /// was given in (the slices [`Endpoint::poll_transmit`](super::Endpoint::poll_transmit)
+    /// offers point into it) instead of being copied into the output buffer; the piece's
+    /// buffer is asked for again once that is written. Smaller pieces are copied: then
+    /// a chunk's head, body and end-line go out in one slice, which saves writes (and TLS
+    /// records) that cost more than copying a small piece. Default 32 KiB; `usize::MAX`
+    /// always copies.
+    pub send_in_place_min: usize,
     /// The transaction timer (R4975-095): how long after the last byte of a request with
     /// `Failure-Report: yes` has been written the engine waits for its response before it
     /// fails the message with a local 408. Default 30 s.
@@ -82,6 +90,7 @@ impl Default for Config {
             max_send_chunk_body: None,
             recv_buffer: 128 * 1024,
             send_buffer: 128 * 1024,
+            send_in_place_min: 32 * 1024,
             transaction_timeout: Duration::from_secs(30),
             incoming_idle_timeout: Duration::from_secs(120),
             binding_timeout: Duration::from_secs(30),

@@ -374,6 +374,8 @@ struct OutSlot {
     msg: Option<OutMsg>,
     confirmed: RangeSet,
     staging: Vec<u8>,
+    /// Part of `staging` is a connection's pending [`Splice`].
+    pinned: bool,
     /// The next piece: its bytes are `spare[..OutMsg::spare_len]`. Allocated on first
     /// use; empty while lent to the application.
     spare: Vec<u8>,
@@ -412,6 +414,28 @@ impl OutMsg {
     fn is_binding(&self) -> bool {
         self.content_type.is_none()
     }
+
+    /// Every byte of the body is given: once the current piece is cut into chunks,
+    /// the message ends. A pulled body ended with its last piece still waiting behind a
+    /// pinned one ([`Splice`]) is not.
+    fn body_given(&self) -> bool {
+        self.whole.is_some() || (self.eof && self.spare_len.is_none())
+    }
+}
+
+/// Body bytes that go out straight from `OutSlot::staging` of message slot `slot`
+/// (`staging[start..start + len]`, `sent` of them written), between `out[..at]` and
+/// `out[at..]` of its connection: a pulled piece of `Config::send_in_place_min` bytes or
+/// more is not copied into the output buffer. The slot is pinned meanwhile: its piece is
+/// not replaced, and a freed slot is not reused, until the splice is written or its
+/// connection lost.
+#[derive(Debug, Clone, Copy)]
+struct Splice {
+    slot: u32,
+    at: u32,
+    start: u32,
+    len: u32,
+    sent: u32,
 }
 
 /// A sent chunk (transaction).
@@ -553,9 +577,14 @@ struct Conn {
     ctrl: Vec<u8>,
     /// Bounded by `EngineLimits::max_outstanding_transactions`.
     open_in: Vec<InTx>,
+    /// Output: bytes `out_base ..` of the stream, `out[..out_sent]` written; a pending
+    /// `splice` goes between `out[..at]` and `out[at..]`.
     out: Vec<u8>,
     out_sent: usize,
     out_base: u64,
+    /// Body bytes written from a pulled message's piece buffer in place (not copied into
+    /// `out`): at most one per connection, until written.
+    splice: Option<Splice>,
     queue: VecDeque<u32>,
     /// The chunk being written, boxed (224 bytes a quiet connection does not hold) and
     /// pooled while no chunk is open.
@@ -583,7 +612,15 @@ impl Conn {
 
     /// Has something to write or to wait for.
     fn busy(&self) -> bool {
-        self.out_sent < self.out.len() || !self.ctrl.is_empty() || self.tx_count > 0
+        self.out_sent < self.out.len()
+            || self.splice.is_some()
+            || !self.ctrl.is_empty()
+            || self.tx_count > 0
+    }
+
+    /// Stream position just past everything queued for output (the splice included).
+    fn out_end(&self) -> u64 {
+        self.out_base + self.out.len() as u64 + self.splice.map_or(0, |s| u64::from(s.len))
     }
 
     /// Removes transaction entry `i`.
@@ -716,6 +753,7 @@ impl Endpoint {
                 // Both piece buffers are allocated by the first pulled message that
                 // uses the slot, and kept.
                 staging: Vec::new(),
+                pinned: false,
                 spare: Vec::new(),
             })
             .collect();
@@ -908,6 +946,7 @@ impl Endpoint {
             out: Vec::new(),
             out_sent: 0,
             out_base: 0,
+            splice: None,
             queue: VecDeque::new(),
             open: None,
             txs: Vec::new(),
@@ -1599,11 +1638,18 @@ impl Endpoint {
     /// the message scheduler. Changes after every input, command and `transmit_done`.
     pub fn poll_transmit(&mut self, conn: ConnectionId) -> Option<&[u8]> {
         let c = self.conns.get(conn.0 as usize)?.as_ref()?;
-        if c.out_sent == c.out.len() {
+        if c.out_sent == c.out.len() && c.splice.is_none() {
             self.fill(conn.0 as usize);
         }
         let c = self.conns.get(conn.0 as usize)?.as_ref()?;
-        let rest = &c.out[c.out_sent..];
+        let rest = match c.splice {
+            Some(s) if c.out_sent == s.at as usize => {
+                let (from, to) = (s.start + s.sent, s.start + s.len);
+                &self.outs[s.slot as usize].staging[from as usize..to as usize]
+            }
+            Some(s) => &c.out[c.out_sent..s.at as usize],
+            None => &c.out[c.out_sent..],
+        };
         (!rest.is_empty()).then_some(rest)
     }
 
@@ -1627,16 +1673,34 @@ impl Endpoint {
             );
         }
         let c = self.conn_mut(conn)?;
-        if n > c.out.len() - c.out_sent {
+        // What `poll_transmit` offered: the splice, or the buffer up to it.
+        let (offered, in_splice) = match c.splice {
+            Some(s) if c.out_sent == s.at as usize => ((s.len - s.sent) as usize, true),
+            Some(s) => (s.at as usize - c.out_sent, false),
+            None => (c.out.len() - c.out_sent, false),
+        };
+        if n > offered {
             return Err(Error::TooManyBytes);
         }
-        c.out_sent += n;
+        let mut unpinned = None;
+        match c.splice.as_mut() {
+            Some(s) if in_splice => {
+                s.sent += n as u32; // n ≤ len - sent: fits
+                if s.sent == s.len {
+                    // Written: `out[at..]` now starts `len` bytes further on.
+                    c.out_base += u64::from(s.len);
+                    unpinned = Some(s.slot as usize);
+                    c.splice = None;
+                }
+            }
+            _ => c.out_sent += n,
+        }
         if n > 0 && c.idle {
             c.idle_since = Some(now);
         }
-        let flushed = c.out_base + c.out_sent as u64;
+        let flushed = c.out_base + c.out_sent as u64 + c.splice.map_or(0, |s| u64::from(s.sent));
         c.open_in.retain(|t| !t.in_out || t.end > flushed);
-        if c.out_sent == c.out.len() {
+        if c.out_sent == c.out.len() && c.splice.is_none() {
             c.out_base += c.out.len() as u64;
             c.out.clear();
             c.out_sent = 0;
@@ -1678,6 +1742,9 @@ impl Endpoint {
                 m.flushed_all = true;
                 self.check_out(tx.slot as usize);
             }
+        }
+        if let Some(slot) = unpinned {
+            self.unpin(slot);
         }
         self.park_output(ci);
         self.process_input(conn.0, now);
@@ -2000,10 +2067,12 @@ impl Endpoint {
         success_report: SuccessReport,
         failure_report: FailureReport,
     ) -> Result<u32, SendError> {
+        // A pinned slot's piece is still being written (an aborted message's last
+        // splice): not reused until then.
         let slot = self
             .outs
             .iter()
-            .position(|s| s.msg.is_none())
+            .position(|s| s.msg.is_none() && !s.pinned)
             .ok_or(SendError::TooManyMessages)?;
         let total = whole.as_ref().map(|b| b.len() as u64);
         let bodiless = content_type.is_none();
@@ -2052,16 +2121,26 @@ impl Endpoint {
         }
     }
 
+    /// A splice of slot `slot`'s piece is written (or its connection lost): the piece
+    /// may be replaced and a freed slot reused.
+    fn unpin(&mut self, slot: usize) {
+        self.outs[slot].pinned = false;
+        self.promote(slot);
+    }
+
     /// Moves a pulled message's next piece into place once the current one is cut into
-    /// chunks, then asks for more (`want_body`).
+    /// chunks and no longer written from in place ([`Splice`]), then asks for more
+    /// (`want_body`).
     pub(super) fn promote(&mut self, slot: usize) {
         let OutSlot {
             msg,
             staging,
             spare,
+            pinned,
             ..
         } = &mut self.outs[slot];
         if let Some(m) = msg.as_mut()
+            && !*pinned
             && m.staged_pos == staging.len()
             && let Some(n) = m.spare_len.take()
         {
@@ -2231,6 +2310,7 @@ impl Endpoint {
         if self.input_referenced(conn) {
             self.lost_input.push((conn, c.in_base, c.in_buf, c.in_end));
         }
+        let spliced = c.splice.map(|s| s.slot as usize);
         self.events.push_back(Event::ConnectionLost {
             connection: ConnectionId(conn),
             reason,
@@ -2246,6 +2326,10 @@ impl Endpoint {
                     StatusCode::SESSION_DOES_NOT_EXIST,
                 );
             }
+        }
+        // After the sessions failed: a message of theirs asks for nothing more.
+        if let Some(slot) = spliced {
+            self.unpin(slot);
         }
     }
 
@@ -2401,7 +2485,7 @@ impl Endpoint {
         let Some(c) = self.conns.get_mut(ci).and_then(Option::as_mut) else {
             return;
         };
-        if !c.out.is_empty() || c.out.capacity() == 0 {
+        if !c.out.is_empty() || c.out.capacity() == 0 || c.splice.is_some() {
             return;
         }
         c.out_sent = 0;

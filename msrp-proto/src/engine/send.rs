@@ -1,7 +1,7 @@
 //! The send path: the per-connection scheduler that fills the output buffer with
 //! pending responses/REPORTs and chunks of queued messages.
 
-use super::{Endpoint, MIN_ROOM, OpenChunk, OutSlot, Tx};
+use super::{Endpoint, MIN_ROOM, OpenChunk, OutSlot, Splice, Tx};
 use crate::wire::encode::{HeadWriter, write_end_line};
 use crate::wire::headers::{ByteRange, FailureReport, SuccessReport};
 use crate::wire::{Flag, Method, TransactionId};
@@ -56,6 +56,7 @@ impl Endpoint {
     fn fill_buffer(&mut self, ci: usize) {
         let cap = self.cfg.send_buffer.max(2 * MIN_ROOM);
         let chunk_size = self.cfg.chunk_size.max(1) as u64;
+        let in_place_min = self.cfg.send_in_place_min.max(1);
         loop {
             let Some(c) = self.conns[ci].as_mut() else {
                 return;
@@ -81,7 +82,7 @@ impl Endpoint {
                     }
                     continue;
                 }
-                let base = c.out_base + c.out.len() as u64;
+                let base = c.out_end();
                 for t in c.open_in.iter_mut().filter(|t| !t.in_out) {
                     t.end += base;
                     t.in_out = true;
@@ -90,10 +91,12 @@ impl Endpoint {
                 c.ctrl.clear();
                 continue;
             }
-            if c.out.len() + MIN_ROOM > cap {
+            // A splice counts: the buffer bounds what is queued, copied or not.
+            let queued = c.out.len() + c.splice.map_or(0, |s| s.len as usize);
+            if queued + MIN_ROOM > cap {
                 return;
             }
-            let room = cap - c.out.len() - MIN_ROOM / 2;
+            let room = cap - queued - MIN_ROOM / 2;
             // 2. Continue the open chunk.
             if let Some(open) = c.open.as_deref().copied() {
                 let slot = open.slot as usize;
@@ -106,14 +109,19 @@ impl Endpoint {
                     continue;
                 }
                 let others_waiting = !c.queue.is_empty();
-                let OutSlot { msg, staging, .. } = &mut self.outs[slot];
+                let OutSlot {
+                    msg,
+                    staging,
+                    pinned,
+                    ..
+                } = &mut self.outs[slot];
                 let m = msg.as_mut().expect("alive");
                 let avail: &[u8] = match &m.whole {
                     Some(b) => &b[m.sent as usize..],
                     None => &staging[m.staged_pos..],
                 };
                 if avail.is_empty() {
-                    if m.eof || m.whole.is_some() {
+                    if m.body_given() {
                         self.end_chunk(ci, Flag::End);
                         continue;
                     }
@@ -143,13 +151,40 @@ impl Endpoint {
                 let cap = self.cfg.max_send_chunk_body.map_or(usize::MAX, |l| {
                     (l.max(1) as u64).saturating_sub(open.written) as usize
                 });
-                let n = avail.len().min(room).min(budget.max(1)).min(cap.max(1));
+                let limit = avail.len().min(budget.max(1)).min(cap.max(1));
+                // A large pulled piece is written in place (it does not take room in the
+                // output buffer); anything else is copied, as far as the room goes.
+                let may_splice = m.whole.is_none()
+                    && c.splice.is_none()
+                    && limit >= in_place_min
+                    && u32::try_from(m.staged_pos + limit).is_ok()
+                    && u32::try_from(c.out.len()).is_ok();
+                let n = if may_splice { limit } else { limit.min(room) };
                 let mut nb = [0u8; 80];
                 let nl = needle_of(&open.tid, &mut nb);
-                let safe =
+                let mut safe =
                     safe_prefix(&open.tail[..open.tail_len as usize], &avail[..n], &nb[..nl]);
+                // A collision early in the piece: copy up to it after all.
+                let n = if may_splice && safe < in_place_min {
+                    safe = safe.min(room);
+                    n.min(room)
+                } else {
+                    n
+                };
                 let piece = &avail[..safe];
-                c.out.extend_from_slice(piece);
+                if may_splice && safe >= in_place_min {
+                    // Both fit in u32 (checked above).
+                    c.splice = Some(Splice {
+                        slot: slot as u32,
+                        at: c.out.len() as u32,
+                        start: m.staged_pos as u32,
+                        len: safe as u32,
+                        sent: 0,
+                    });
+                    *pinned = true;
+                } else {
+                    c.out.extend_from_slice(piece);
+                }
                 // Keep the last needle-1 bytes as the tail for the next scan.
                 let mut tail = [0u8; 80];
                 let keep = nl - 1;
@@ -213,7 +248,7 @@ impl Endpoint {
                 };
                 let OutSlot { msg, staging, .. } = &mut self.outs[slot as usize];
                 let Some(m) = msg.as_mut() else { continue };
-                let ready = m.whole.is_some() || m.eof || m.staged_pos < staging.len();
+                let ready = m.staged_pos < staging.len() || m.body_given();
                 if ready {
                     m.queued = false;
                     picked = Some(slot);
@@ -241,7 +276,7 @@ impl Endpoint {
             Some(b) => b.len() - m.sent as usize,
             None => staging.len() - m.staged_pos,
         };
-        let finished = avail == 0 && (m.eof || m.whole.is_some());
+        let finished = avail == 0 && m.body_given();
         let floor = chunk_size.min(MIN_CHUNK_PROGRESS);
         let owed = floor.saturating_sub(open.written);
         (avail.min(owed as usize), finished)
@@ -397,7 +432,7 @@ impl Endpoint {
             slot: open.slot,
             session: m.session,
             message: open.message,
-            end_pos: c.out_base + c.out.len() as u64,
+            end_pos: c.out_end(),
             flushed: false,
             expect_response: expect,
             keep: m.failure_report == FailureReport::Partial,

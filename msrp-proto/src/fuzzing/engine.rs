@@ -68,7 +68,11 @@ fn pick<T: Copy>(b: u8, from: &[T]) -> T {
 #[allow(clippy::field_reassign_with_default)] // reason: one field per input byte
 fn config(input: &mut Input<'_>) -> Config {
     let mut c = Config::default();
-    c.rng_seed = Some(u64::from(input.byte()));
+    let seed = input.byte();
+    c.rng_seed = Some(u64::from(seed));
+    // From the seed's byte, so committed inputs keep their meaning: pieces written in
+    // place from small sizes up, or always copied.
+    c.send_in_place_min = pick(seed / 4, &[1, 64, 1000, 32 * 1024, usize::MAX]);
     c.chunk_size = pick(input.byte(), &[13, 64, 300, 2048, 2049, 4096, 65536]);
     c.recv_buffer = pick(input.byte(), &[0, 4096, 20000, 65536]);
     c.send_buffer = pick(input.byte(), &[100, 256, 4096, 65536]);
