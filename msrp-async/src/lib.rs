@@ -33,8 +33,9 @@
 //! smaller ones are copied. Up to 4 MiB of them may wait per connection; beyond that the
 //! connection's driver stops reading its socket until the application takes events
 //! (back-pressure through TCP). So keep polling every session's events. **Sent files** are
-//! read straight into the engine's piece buffer (no copy of ours), the next piece while
-//! the last is written.
+//! read straight into the engine's piece buffer and written from it (pieces of 32 KiB or
+//! more, [`Config::send_in_place_min`](msrp_proto::engine::Config::send_in_place_min):
+//! no copy of ours), the next piece while the last is written.
 //!
 //! ## Inside
 //!

@@ -86,7 +86,10 @@
 //! application answers with [`Endpoint::write_body`] (a copy) or fills a lent buffer in
 //! place ([`Endpoint::lend_body_buf`] / [`Endpoint::give_body`]), then
 //! [`Endpoint::end_body`]; a file never sits in memory: two pieces of it are buffered per
-//! message, the next filled while the last is written).
+//! message, the next filled while the last is written). A piece of
+//! [`Config::send_in_place_min`] bytes or more is written from the buffer it was given in
+//! (`poll_transmit` offers slices of it); smaller ones are copied into the output buffer
+//! with the chunk's head and end-line.
 //! The scheduler fills the output buffer lazily in `poll_transmit`:
 //!
 //! * pending responses/REPORTs first; an open chunk is ended with `+` to let them out
@@ -368,7 +371,8 @@ impl Session {
 /// A pulled body is double-buffered: `staging` holds the piece being cut into chunks,
 /// `spare` the next one, which the application fills (by `write_body`, or in place
 /// after `lend_body_buf`) while the first is written: `BodyWanted` comes as soon as
-/// `spare` is free, not when everything given so far is on the wire.
+/// `spare` is free, not when everything given so far is on the wire. The pieces swap
+/// when `staging` is cut into chunks and, if it is written in place (`pinned`), written.
 #[derive(Debug)]
 struct OutSlot {
     msg: Option<OutMsg>,
