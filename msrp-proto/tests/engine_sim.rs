@@ -427,6 +427,27 @@ fn alice_bound(cfg: Config) -> (Raw, msrp_proto::engine::SessionId) {
     (r, s)
 }
 
+/// Alice's pulled message on session `s`, with the `BodyWanted` it starts with drained.
+fn pulled(r: &mut Raw, s: msrp_proto::engine::SessionId, total: Option<u64>) -> MessageId {
+    let id = r
+        .side
+        .ep
+        .send_message(s, OutgoingMessage::pulled("text/plain", total))
+        .unwrap();
+    r.side.drain_events();
+    id
+}
+
+/// The bodies of `frames` joined, checking that their Byte-Ranges are contiguous.
+fn joined(frames: &[(String, u64, Vec<u8>, msrp_proto::wire::Flag)]) -> Vec<u8> {
+    let mut whole = Vec::new();
+    for (_, start, b, _) in frames {
+        assert_eq!(*start as usize, whole.len() + 1);
+        whole.extend_from_slice(b);
+    }
+    whole
+}
+
 #[test]
 fn r4975_096_partial_sender_runs_no_timer_and_reports_errors() {
     use msrp_proto::wire::headers::FailureReport;
@@ -506,11 +527,7 @@ fn r4975_096_many_partial_chunks_never_stall_the_transaction_table() {
 #[test]
 fn r4975_082_r4975_083_body_containing_its_own_end_line_is_cut_and_continues() {
     let (mut r, s) = alice_bound(sim::config(22));
-    let id = r
-        .side
-        .ep
-        .send_message(s, OutgoingMessage::pulled("text/plain", None))
-        .unwrap();
+    let id = pulled(&mut r, s, None);
     let first = vec![b'a'; 3000];
     assert_eq!(r.side.ep.write_body(id, &first).unwrap(), 3000);
     let out1 = r.flush();
@@ -543,11 +560,7 @@ fn r4975_082_r4975_083_body_containing_its_own_end_line_is_cut_and_continues() {
         "continued under a new transaction id"
     );
     // The receiver sees exactly the body that was written, ranges contiguous.
-    let mut whole = Vec::new();
-    for (_, start, b, _) in &f {
-        assert_eq!(*start as usize, whole.len() + 1);
-        whole.extend_from_slice(b);
-    }
+    let whole = joined(&f);
     let mut expect = first.clone();
     expect.extend_from_slice(evil.as_bytes());
     assert_eq!(text(&whole), text(&expect));
@@ -1221,15 +1234,7 @@ fn flush_in_steps(r: &mut Raw, step: usize, inside: (usize, usize)) -> (Vec<u8>,
 #[test]
 fn large_pulled_pieces_are_written_from_the_lent_buffer_in_place() {
     let (mut r, s) = alice_bound(sim::config(41));
-    let id = r
-        .side
-        .ep
-        .send_message(
-            s,
-            OutgoingMessage::pulled("application/octet-stream", Some(3 * 100_000)),
-        )
-        .unwrap();
-    r.side.drain_events();
+    let id = pulled(&mut r, s, Some(3 * 100_000));
     assert_eq!(wanted_count(&mut r, id), 1);
     let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
     let mut buf = r.side.ep.lend_body_buf(id).unwrap();
@@ -1285,11 +1290,7 @@ fn large_pulled_pieces_are_written_from_the_lent_buffer_in_place() {
     r.side.ep.end_body(id).unwrap();
     let (rest, _) = flush_in_steps(&mut r, 4096, (0, 0));
     wire.extend(rest);
-    let mut whole = Vec::new();
-    for (_, start, body, _) in frames(&wire) {
-        assert_eq!(start as usize, whole.len() + 1);
-        whole.extend(body);
-    }
+    let whole = joined(&frames(&wire));
     assert!(
         whole == data,
         "received {} bytes, or other bytes",
@@ -1304,11 +1305,7 @@ fn large_pulled_pieces_are_written_from_the_lent_buffer_in_place() {
 fn r4975_082_r4975_083_end_line_inside_a_large_piece_is_cut_in_place() {
     for (seed, at) in [(51u64, 40_000usize), (52, 100), (53, 65_000)] {
         let (mut r, s) = alice_bound(sim::config(seed));
-        let id = r
-            .side
-            .ep
-            .send_message(s, OutgoingMessage::pulled("text/plain", None))
-            .unwrap();
+        let id = pulled(&mut r, s, None);
         let first = vec![b'a'; 3000];
         assert_eq!(r.side.ep.write_body(id, &first).unwrap(), 3000);
         let mut wire = r.flush();
@@ -1335,11 +1332,7 @@ fn r4975_082_r4975_083_end_line_inside_a_large_piece_is_cut_in_place() {
             "seed {seed}: cut with +"
         );
         assert!(f[1..].iter().all(|fr| !fr.0.contains(&tid)), "seed {seed}");
-        let mut whole = Vec::new();
-        for (_, start, b, _) in &f {
-            assert_eq!(*start as usize, whole.len() + 1);
-            whole.extend_from_slice(b);
-        }
+        let whole = joined(&f);
         let mut expect = first.clone();
         expect.extend_from_slice(&piece);
         assert!(whole == expect, "seed {seed}: {} bytes", whole.len());
@@ -1370,11 +1363,7 @@ fn r4975_081_aborted_message_keeps_its_piece_until_written() {
     let mut cfg = sim::config(61);
     cfg.limits.max_outgoing_messages = 1;
     let (mut r, s) = alice_bound(cfg);
-    let id = r
-        .side
-        .ep
-        .send_message(s, OutgoingMessage::pulled("text/plain", None))
-        .unwrap();
+    let id = pulled(&mut r, s, None);
     let mut wire = Vec::new();
     wire.extend(half_written_piece(&mut r, id, 5000));
     r.side.ep.abort_message(id).unwrap();
@@ -1413,11 +1402,7 @@ fn r4975_033_connection_lost_mid_piece_frees_its_slot() {
     let mut cfg = sim::config(71);
     cfg.limits.max_outgoing_messages = 1;
     let (mut r, s) = alice_bound(cfg);
-    let id = r
-        .side
-        .ep
-        .send_message(s, OutgoingMessage::pulled("text/plain", None))
-        .unwrap();
+    let id = pulled(&mut r, s, None);
     half_written_piece(&mut r, id, 5000);
     r.side.ep.handle_eof(r.conn, r.now).unwrap();
     r.side.drain_events();
