@@ -2,6 +2,15 @@
 //! TLS vs raw rustls (msrp-proto's unbuffered seam, same provider and suite) on tokio TCP.
 //! Variants run interleaved, round by round; medians are reported.
 //!
+//! Threads: the sending side runs on the main thread (`block_on`), everything else on
+//! the runtime's workers, one per core but the main thread's (`MSRP_BENCH_WORKERS`
+//! overrides): as many busy threads as cores, the same budget as the smol bench (its
+//! main thread plus smol's one executor thread). With a worker per core on top of the
+//! main thread, the MSRP variants (three busy tasks: the sender, the receiving driver,
+//! the receiving application) oversubscribe the cores and the TLS ratio swung between
+//! 0.67 and 1.06 from one run to the next on a 2-core machine; the raw variants (two
+//! busy tasks) do not.
+//!
 //! Run: `cargo bench -p msrp-tokio --bench throughput` (prints `ratio …` and `figure …`
 //! lines; `MSRP_BENCH_MIB` sets the transfer size, default 1024, `MSRP_BENCH_ROUNDS` the
 //! number of interleaved rounds, default 3, `MSRP_BENCH_PIECE_KIB` the engine's chunk
@@ -205,7 +214,14 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 fn main() {
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let workers = std::env::var("MSRP_BENCH_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(cores - 1)
+        .max(1);
     let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
         .enable_all()
         .build()
         .unwrap();
