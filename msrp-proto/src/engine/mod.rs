@@ -372,14 +372,15 @@ impl Session {
 /// `spare` the next one, which the application fills (by `write_body`, or in place
 /// after `lend_body_buf`) while the first is written: `BodyWanted` comes as soon as
 /// `spare` is free, not when everything given so far is on the wire. The pieces swap
-/// when `staging` is cut into chunks and, if it is written in place (`pinned`), written.
+/// when `staging` is cut into chunks and, if it is written in place (`splice`), written.
 #[derive(Debug)]
 struct OutSlot {
     msg: Option<OutMsg>,
     confirmed: RangeSet,
     staging: Vec<u8>,
-    /// Part of `staging` is a connection's pending [`Splice`].
-    pinned: bool,
+    /// Part of `staging` is being written in place on a connection (the one whose
+    /// `Conn::spliced` names this slot): the slot is pinned.
+    splice: Option<Splice>,
     /// The next piece: its bytes are `spare[..OutMsg::spare_len]`. Allocated on first
     /// use; empty while lent to the application.
     spare: Vec<u8>,
@@ -427,15 +428,15 @@ impl OutMsg {
     }
 }
 
-/// Body bytes that go out straight from `OutSlot::staging` of message slot `slot`
+/// Body bytes that go out straight from a message slot's `staging`
 /// (`staging[start..start + len]`, `sent` of them written), between `out[..at]` and
 /// `out[at..]` of its connection: a pulled piece of `Config::send_in_place_min` bytes or
 /// more is not copied into the output buffer. The slot is pinned meanwhile: its piece is
 /// not replaced, and a freed slot is not reused, until the splice is written or its
-/// connection lost.
+/// connection lost. Kept in the slot (a connection only names the slot: an idle
+/// connection's size counts).
 #[derive(Debug, Clone, Copy)]
 struct Splice {
-    slot: u32,
     at: u32,
     start: u32,
     len: u32,
@@ -567,7 +568,7 @@ struct Conn {
     /// reads fill it, up to `Config::recv_buffer`; kept while the buffer is parked.
     in_size: u32,
     /// `EngineLimits::max_outstanding_transactions`: `txs` grows up to it.
-    tx_max: usize,
+    tx_max: u32,
     /// The last read filled all the free input space: double the buffer (up to
     /// `Config::recv_buffer`) before the next read.
     in_grow: bool,
@@ -582,20 +583,20 @@ struct Conn {
     /// Bounded by `EngineLimits::max_outstanding_transactions`.
     open_in: Vec<InTx>,
     /// Output: bytes `out_base ..` of the stream, `out[..out_sent]` written; a pending
-    /// `splice` goes between `out[..at]` and `out[at..]`.
+    /// splice goes between `out[..at]` and `out[at..]`.
     out: Vec<u8>,
     out_sent: usize,
     out_base: u64,
-    /// Body bytes written from a pulled message's piece buffer in place (not copied into
-    /// `out`): at most one per connection, until written.
-    splice: Option<Splice>,
+    /// The message slot whose piece is being written in place on this connection
+    /// ([`Splice`], in the slot): at most one per connection, until written.
+    spliced: Option<u32>,
     queue: VecDeque<u32>,
     /// The chunk being written, boxed (224 bytes a quiet connection does not hold) and
     /// pooled while no chunk is open.
     open: Option<Box<OpenChunk>>,
     txs: Vec<Option<Tx>>,
     /// Entries of `txs` that are not lingering: the transactions the scheduler waits for.
-    tx_count: usize,
+    tx_count: u32,
     /// No session is bound to it (R4975-039: only such a connection may be closed).
     idle: bool,
     /// Since when it has been idle without traffic; `None` while not idle, or idle but
@@ -617,14 +618,23 @@ impl Conn {
     /// Has something to write or to wait for.
     fn busy(&self) -> bool {
         self.out_sent < self.out.len()
-            || self.splice.is_some()
+            || self.spliced.is_some()
             || !self.ctrl.is_empty()
             || self.tx_count > 0
     }
 
+    /// Its pending splice, with the slot it is in.
+    fn splice(&self, outs: &[OutSlot]) -> Option<(usize, Splice)> {
+        let k = self.spliced? as usize;
+        let s = outs[k].splice;
+        debug_assert!(s.is_some(), "a spliced connection's slot holds the splice");
+        s.map(|s| (k, s))
+    }
+
     /// Stream position just past everything queued for output (the splice included).
-    fn out_end(&self) -> u64 {
-        self.out_base + self.out.len() as u64 + self.splice.map_or(0, |s| u64::from(s.len))
+    fn out_end(&self, outs: &[OutSlot]) -> u64 {
+        let spliced = self.splice(outs).map_or(0, |(_, s)| u64::from(s.len));
+        self.out_base + self.out.len() as u64 + spliced
     }
 
     /// Removes transaction entry `i`.
@@ -647,8 +657,9 @@ impl Conn {
         // The table grows for transactions that wait for responses; lingering entries
         // (late errors to `partial` chunks) only reuse the room it already has.
         let full = self.txs.len() == self.txs.capacity();
-        if self.txs.len() < self.tx_max && !(full && oldest_lingering.is_some()) {
-            grow_within(&mut self.txs, self.tx_max);
+        let max = self.tx_max as usize;
+        if self.txs.len() < max && !(full && oldest_lingering.is_some()) {
+            grow_within(&mut self.txs, max);
             self.txs.push(None);
             return Some(self.txs.len() - 1);
         }
@@ -757,7 +768,7 @@ impl Endpoint {
                 // Both piece buffers are allocated by the first pulled message that
                 // uses the slot, and kept.
                 staging: Vec::new(),
-                pinned: false,
+                splice: None,
                 spare: Vec::new(),
             })
             .collect();
@@ -934,7 +945,8 @@ impl Endpoint {
     pub fn add_connection(&mut self) -> ConnectionId {
         self.bump();
         let cfg = &self.cfg;
-        let tx_max = cfg.limits.max_outstanding_transactions.max(1);
+        let tx_max =
+            u32::try_from(cfg.limits.max_outstanding_transactions.max(1)).unwrap_or(u32::MAX);
         // Nothing is allocated until the connection carries traffic.
         let conn = Conn {
             in_buf: BytesMut::new(),
@@ -950,7 +962,7 @@ impl Endpoint {
             out: Vec::new(),
             out_sent: 0,
             out_base: 0,
-            splice: None,
+            spliced: None,
             queue: VecDeque::new(),
             open: None,
             txs: Vec::new(),
@@ -1642,16 +1654,16 @@ impl Endpoint {
     /// the message scheduler. Changes after every input, command and `transmit_done`.
     pub fn poll_transmit(&mut self, conn: ConnectionId) -> Option<&[u8]> {
         let c = self.conns.get(conn.0 as usize)?.as_ref()?;
-        if c.out_sent == c.out.len() && c.splice.is_none() {
+        if c.out_sent == c.out.len() && c.spliced.is_none() {
             self.fill(conn.0 as usize);
         }
         let c = self.conns.get(conn.0 as usize)?.as_ref()?;
-        let rest = match c.splice {
-            Some(s) if c.out_sent == s.at as usize => {
+        let rest = match c.splice(&self.outs) {
+            Some((k, s)) if c.out_sent == s.at as usize => {
                 let (from, to) = (s.start + s.sent, s.start + s.len);
-                &self.outs[s.slot as usize].staging[from as usize..to as usize]
+                &self.outs[k].staging[from as usize..to as usize]
             }
-            Some(s) => &c.out[c.out_sent..s.at as usize],
+            Some((_, s)) => &c.out[c.out_sent..s.at as usize],
             None => &c.out[c.out_sent..],
         };
         (!rest.is_empty()).then_some(rest)
@@ -1676,25 +1688,34 @@ impl Endpoint {
                 now + self.cfg.connection_idle_timeout,
             );
         }
-        let c = self.conn_mut(conn)?;
+        let Self { conns, outs, .. } = self;
+        let c = conns
+            .get_mut(conn.0 as usize)
+            .and_then(Option::as_mut)
+            .ok_or(Error::UnknownConnection)?;
         // What `poll_transmit` offered: the splice, or the buffer up to it.
-        let (offered, in_splice) = match c.splice {
-            Some(s) if c.out_sent == s.at as usize => ((s.len - s.sent) as usize, true),
-            Some(s) => (s.at as usize - c.out_sent, false),
+        let splice = c.splice(outs);
+        let (offered, in_splice) = match splice {
+            Some((_, s)) if c.out_sent == s.at as usize => ((s.len - s.sent) as usize, true),
+            Some((_, s)) => (s.at as usize - c.out_sent, false),
             None => (c.out.len() - c.out_sent, false),
         };
         if n > offered {
             return Err(Error::TooManyBytes);
         }
         let mut unpinned = None;
-        match c.splice.as_mut() {
-            Some(s) if in_splice => {
-                s.sent += n as u32; // n ≤ len - sent: fits
-                if s.sent == s.len {
+        let mut splice_sent = 0;
+        match splice {
+            Some((k, s)) if in_splice => {
+                let sent = s.sent + n as u32; // n ≤ len - sent: fits
+                if sent == s.len {
                     // Written: `out[at..]` now starts `len` bytes further on.
                     c.out_base += u64::from(s.len);
-                    unpinned = Some(s.slot as usize);
-                    c.splice = None;
+                    unpinned = Some(k);
+                    c.spliced = None;
+                } else {
+                    outs[k].splice = Some(Splice { sent, ..s });
+                    splice_sent = sent;
                 }
             }
             _ => c.out_sent += n,
@@ -1702,9 +1723,9 @@ impl Endpoint {
         if n > 0 && c.idle {
             c.idle_since = Some(now);
         }
-        let flushed = c.out_base + c.out_sent as u64 + c.splice.map_or(0, |s| u64::from(s.sent));
+        let flushed = c.out_base + c.out_sent as u64 + u64::from(splice_sent);
         c.open_in.retain(|t| !t.in_out || t.end > flushed);
-        if c.out_sent == c.out.len() && c.splice.is_none() {
+        if c.out_sent == c.out.len() && c.spliced.is_none() {
             c.out_base += c.out.len() as u64;
             c.out.clear();
             c.out_sent = 0;
@@ -2076,7 +2097,7 @@ impl Endpoint {
         let slot = self
             .outs
             .iter()
-            .position(|s| s.msg.is_none() && !s.pinned)
+            .position(|s| s.msg.is_none() && s.splice.is_none())
             .ok_or(SendError::TooManyMessages)?;
         let total = whole.as_ref().map(|b| b.len() as u64);
         let bodiless = content_type.is_none();
@@ -2128,7 +2149,7 @@ impl Endpoint {
     /// A splice of slot `slot`'s piece is written (or its connection lost): the piece
     /// may be replaced and a freed slot reused.
     fn unpin(&mut self, slot: usize) {
-        self.outs[slot].pinned = false;
+        self.outs[slot].splice = None;
         self.promote(slot);
     }
 
@@ -2140,11 +2161,11 @@ impl Endpoint {
             msg,
             staging,
             spare,
-            pinned,
+            splice,
             ..
         } = &mut self.outs[slot];
         if let Some(m) = msg.as_mut()
-            && !*pinned
+            && splice.is_none()
             && m.staged_pos == staging.len()
             && let Some(n) = m.spare_len.take()
         {
@@ -2314,7 +2335,7 @@ impl Endpoint {
         if self.input_referenced(conn) {
             self.lost_input.push((conn, c.in_base, c.in_buf, c.in_end));
         }
-        let spliced = c.splice.map(|s| s.slot as usize);
+        let spliced = c.spliced.map(|k| k as usize);
         self.events.push_back(Event::ConnectionLost {
             connection: ConnectionId(conn),
             reason,
@@ -2489,7 +2510,7 @@ impl Endpoint {
         let Some(c) = self.conns.get_mut(ci).and_then(Option::as_mut) else {
             return;
         };
-        if !c.out.is_empty() || c.out.capacity() == 0 || c.splice.is_some() {
+        if !c.out.is_empty() || c.out.capacity() == 0 || c.spliced.is_some() {
             return;
         }
         c.out_sent = 0;

@@ -93,7 +93,7 @@ impl Endpoint {
             let Some(c) = self.conns.get_mut(ci).and_then(Option::as_mut) else {
                 return;
             };
-            if c.ctrl.len() >= max_ctrl || c.open_in.len() >= c.tx_max {
+            if c.ctrl.len() >= max_ctrl || c.open_in.len() >= c.tx_max as usize {
                 return; // back-pressure: the peer is not reading our responses
             }
             if c.frame.is_none() {
@@ -614,14 +614,14 @@ impl Endpoint {
             status,
             None,
             own,
-        ) && c.open_in.len() < c.tx_max
+        ) && c.open_in.len() < c.tx_max as usize
         {
             if c.open_in.capacity() == 0
                 && let Some(v) = self.spare_open_in.pop()
             {
                 c.open_in = v;
             }
-            super::grow_within(&mut c.open_in, c.tx_max);
+            super::grow_within(&mut c.open_in, c.tx_max as usize);
             c.open_in.push(super::InTx {
                 tid,
                 end: c.ctrl.len() as u64,

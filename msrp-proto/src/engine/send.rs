@@ -82,7 +82,7 @@ impl Endpoint {
                     }
                     continue;
                 }
-                let base = c.out_end();
+                let base = c.out_end(&self.outs);
                 for t in c.open_in.iter_mut().filter(|t| !t.in_out) {
                     t.end += base;
                     t.in_out = true;
@@ -92,7 +92,7 @@ impl Endpoint {
                 continue;
             }
             // A splice counts: the buffer bounds what is queued, copied or not.
-            let queued = c.out.len() + c.splice.map_or(0, |s| s.len as usize);
+            let queued = c.out.len() + c.splice(&self.outs).map_or(0, |(_, s)| s.len as usize);
             if queued + MIN_ROOM > cap {
                 return;
             }
@@ -112,7 +112,7 @@ impl Endpoint {
                 let OutSlot {
                     msg,
                     staging,
-                    pinned,
+                    splice,
                     ..
                 } = &mut self.outs[slot];
                 let m = msg.as_mut().expect("alive");
@@ -155,7 +155,7 @@ impl Endpoint {
                 // A large pulled piece is written in place (it does not take room in the
                 // output buffer); anything else is copied, as far as the room goes.
                 let may_splice = m.whole.is_none()
-                    && c.splice.is_none()
+                    && c.spliced.is_none()
                     && limit >= in_place_min
                     && u32::try_from(m.staged_pos + limit).is_ok()
                     && u32::try_from(c.out.len()).is_ok();
@@ -174,14 +174,13 @@ impl Endpoint {
                 let piece = &avail[..safe];
                 if may_splice && safe >= in_place_min {
                     // Both fit in u32 (checked above).
-                    c.splice = Some(Splice {
-                        slot: slot as u32,
+                    *splice = Some(Splice {
                         at: c.out.len() as u32,
                         start: m.staged_pos as u32,
                         len: safe as u32,
                         sent: 0,
                     });
-                    *pinned = true;
+                    c.spliced = Some(slot as u32);
                 } else {
                     c.out.extend_from_slice(piece);
                 }
@@ -405,6 +404,7 @@ impl Endpoint {
         let c = self.conns[ci].as_mut().expect("live");
         let Some(boxed) = c.open.take() else { return };
         let open = *boxed;
+        let end_pos = c.out_end(&self.outs);
         if self.spare_open.len() < super::SPARE_BUFFERS {
             self.spare_open.push(boxed);
         }
@@ -432,7 +432,7 @@ impl Endpoint {
             slot: open.slot,
             session: m.session,
             message: open.message,
-            end_pos: c.out_end(),
+            end_pos,
             flushed: false,
             expect_response: expect,
             keep: m.failure_report == FailureReport::Partial,
