@@ -138,8 +138,9 @@ fn fp(c: &LocalCertificate) -> Fingerprint {
     c.fingerprint(HashAlgorithm::Sha256)
 }
 
-/// 1 GiB (by default) as one pulled message through two msrp-tokio endpoints: 64 KiB
-/// pieces, chunks of at least 64 KiB, the receiver's engine checking every end-line.
+/// 1 GiB (by default) as one pulled message through two msrp-tokio endpoints: the
+/// engine's default pieces and chunks (128 KiB), the receiver's engine checking every
+/// end-line.
 async fn msrp(total: usize, tls: bool) -> f64 {
     let (ca, cb) = certs();
     let mut ecfg = msrp_proto::engine::Config::default();
