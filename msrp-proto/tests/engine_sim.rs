@@ -1126,14 +1126,16 @@ fn pulled_body_is_double_buffered_and_can_be_filled_in_place() {
 
 /// The last piece given and the body ended at once (both piece buffers full), while the
 /// peer's requests make responses wait to interrupt the chunk: the chunk must not end the
-/// message (`$`) when the first piece is drained and the second still waits to move in.
-/// Over many seeds and write sizes the message arrives intact.
+/// message (`$`) when the first piece is drained (or drained but still being written in
+/// place) and the second still waits to move in. Over many seeds and write sizes, pieces
+/// copied or written in place, the message arrives intact.
 #[test]
 fn r4975_112_ending_a_double_buffered_body_under_interruptions_loses_nothing() {
-    for seed in 0..200u64 {
+    for seed in 0..300u64 {
         let mut ca = sim::config(100 + seed);
         ca.chunk_size = 4096;
         ca.send_buffer = 4096;
+        ca.send_in_place_min = [usize::MAX, 1, 64][seed as usize % 3];
         let (mut sim, sa, sb) = Sim::pair(200 + seed, ca, sim::config(300 + seed));
         sim.max_split = 1 + (seed as usize * 97) % 3000;
         // Two pieces, the first of a varying size, given before anything is written.
