@@ -109,7 +109,10 @@ impl Default for Config {
 pub struct EngineLimits {
     /// Outgoing messages in flight (queued, being sent or awaiting responses/REPORTs)
     /// across the endpoint. Default 64. `send_message` fails with
-    /// [`SendError::TooManyMessages`](super::SendError::TooManyMessages) beyond it.
+    /// [`SendError::TooManyMessages`](super::SendError::TooManyMessages) beyond it. An
+    /// aborted message whose last piece is still being written in place
+    /// ([`Config::send_in_place_min`](super::Config::send_in_place_min)) counts until that
+    /// piece is written or its connection is lost.
     pub max_outgoing_messages: usize,
     /// Outstanding transactions (sent chunks awaiting a response) per connection. Default
     /// 256. When full the scheduler stops opening chunks on that connection. It also
