@@ -532,7 +532,7 @@ impl<R: Runtime> Endpoint<R> {
         {
             let mut g = self.shared().lock();
             if let Some(r) = g.conns.get_mut(&conn) {
-                r.auth_wait = Some(tx);
+                r.set_auth_wait(tx);
             }
             let r = g.engine.authenticate_relay(conn, auth, R::now());
             g.settle();

@@ -74,16 +74,43 @@ pub(crate) struct ConnRoute {
     pub(crate) io: Io,
     /// Set when the engine dropped the connection; the driver exits.
     pub(crate) lost: bool,
-    /// Why the transport failed, if the driver knows better than the engine. (The rare
-    /// fields are boxed: this record exists per connection, quiet ones included.)
-    pub(crate) failure: Option<Box<SessionFailure>>,
     /// The TLS peer's certificate once the handshake completed (server side: checked
     /// against the fingerprints of the session it binds to).
     pub(crate) peer_certificate: Option<Box<[u8]>>,
+    /// What only some connections carry (dialled, relay, failed), boxed: this record
+    /// exists per connection, quiet ones included.
+    extra: Option<Box<ConnExtra>>,
+}
+
+/// The rarer parts of a [`ConnRoute`].
+#[derive(Default)]
+struct ConnExtra {
+    /// Why the transport failed, if the driver knows better than the engine.
+    failure: Option<SessionFailure>,
     /// The reuse key if this side dialled it.
-    pub(crate) key: Option<Box<DialKey>>,
+    key: Option<DialKey>,
     /// Who waits for the relay client's first result on this connection.
-    pub(crate) auth_wait: Option<oneshot::Sender<Result<Duration, RelayFailure>>>,
+    auth_wait: Option<oneshot::Sender<Result<Duration, RelayFailure>>>,
+}
+
+impl ConnRoute {
+    fn extra(&mut self) -> &mut ConnExtra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    fn failure(&self) -> Option<&SessionFailure> {
+        self.extra.as_ref()?.failure.as_ref()
+    }
+
+    /// Records why the transport failed, unless a reason is known already.
+    pub(crate) fn set_failure(&mut self, why: SessionFailure) {
+        self.extra().failure.get_or_insert(why);
+    }
+
+    /// Who waits for the relay client's first result on this connection.
+    pub(crate) fn set_auth_wait(&mut self, tx: oneshot::Sender<Result<Duration, RelayFailure>>) {
+        self.extra().auth_wait = Some(tx);
+    }
 }
 
 /// Why a relay connection did not produce a route.
@@ -394,10 +421,13 @@ impl Inner {
                 wake: wake.clone(),
                 io,
                 lost: false,
-                failure: None,
                 peer_certificate: None,
-                key: key.map(Box::new),
-                auth_wait: None,
+                extra: key.map(|k| {
+                    Box::new(ConnExtra {
+                        key: Some(k),
+                        ..ConnExtra::default()
+                    })
+                }),
             },
         );
         (id, wake)
@@ -428,18 +458,23 @@ impl Inner {
 
     /// The driver of `conn` ended: its route goes, why it ended is remembered.
     pub(crate) fn retire(&mut self, conn: ConnectionId) {
-        if let Some(why) = self.conns.remove(&conn).and_then(|r| r.failure) {
+        if let Some(why) = self
+            .conns
+            .remove(&conn)
+            .and_then(|r| r.extra)
+            .and_then(|e| e.failure)
+        {
             if self.recent_lost.len() >= RECENT_LOST {
                 self.recent_lost.pop_front();
             }
-            self.recent_lost.push_back((conn, *why));
+            self.recent_lost.push_back((conn, why));
         }
     }
 
     /// Why `conn` ended, if it did and that is still known.
     pub(crate) fn connection_failure(&self, conn: ConnectionId) -> Option<SessionFailure> {
         match self.conns.get(&conn) {
-            Some(r) if r.lost => r.failure.as_deref().cloned(),
+            Some(r) if r.lost => r.failure().cloned(),
             Some(_) => None,
             None => self
                 .recent_lost
@@ -453,7 +488,7 @@ impl Inner {
     /// The transport of `conn` failed: record why and drop it from the engine.
     pub(crate) fn fail_connection(&mut self, conn: ConnectionId, why: SessionFailure) {
         if let Some(r) = self.conns.get_mut(&conn) {
-            r.failure.get_or_insert_with(|| Box::new(why));
+            r.set_failure(why);
         }
         let _ = self.engine.close_connection(conn);
     }
@@ -608,17 +643,17 @@ impl Inner {
                     let why = self
                         .conns
                         .get(&connection)
-                        .and_then(|r| r.failure.as_deref().cloned());
+                        .and_then(|r| r.failure().cloned());
                     let why =
                         why.unwrap_or(SessionFailure::Msrp(SessionError::ConnectionLost(reason)));
                     self.auth_result(connection, Err(RelayFailure::Transport(why.clone())));
                     if let Some(r) = self.conns.get_mut(&connection) {
                         r.lost = true;
                         r.wake.notify.notify_one();
-                        lost_reason = r.failure.as_deref().cloned();
-                        r.failure.get_or_insert_with(|| Box::new(why));
-                        if let Some(k) = r.key.take() {
-                            self.dialled.remove(&*k);
+                        lost_reason = r.failure().cloned();
+                        r.set_failure(why);
+                        if let Some(k) = r.extra().key.take() {
+                            self.dialled.remove(&k);
                         }
                     }
                     tracing::debug!(?connection, ?reason, "connection lost");
@@ -633,7 +668,8 @@ impl Inner {
     }
 
     fn auth_result(&mut self, conn: ConnectionId, r: Result<Duration, RelayFailure>) {
-        if let Some(tx) = self.conns.get_mut(&conn).and_then(|c| c.auth_wait.take()) {
+        let wait = self.conns.get_mut(&conn).and_then(|c| c.extra.as_mut());
+        if let Some(tx) = wait.and_then(|e| e.auth_wait.take()) {
             let _ = tx.send(r);
         }
     }
