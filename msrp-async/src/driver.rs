@@ -234,6 +234,12 @@ pub(crate) fn write_through(g: &mut Inner, session: SessionId, now: Instant) {
     }
 }
 
+/// Largest plain TCP write. The engine offers a pulled piece written in place whole
+/// (128 KiB by default); on loopback, writes of this size (the raw baseline's) moved
+/// 1 GiB about a quarter faster than 128 KiB writes (the receiver reads the first part
+/// while the next is copied), at one more system call per piece.
+const MAX_TCP_WRITE: usize = 64 * 1024;
+
 /// Engine output → socket. `Ok(true)`: the socket would block with output left.
 fn flush_plain(
     g: &mut Inner,
@@ -242,6 +248,7 @@ fn flush_plain(
     now: Instant,
 ) -> Result<bool, SessionFailure> {
     while let Some(out) = g.engine.poll_transmit(conn) {
+        let out = &out[..out.len().min(MAX_TCP_WRITE)];
         match stream.try_write(out) {
             Ok(n) => {
                 let _ = g.engine.transmit_done(conn, now, n);
