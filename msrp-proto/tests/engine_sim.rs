@@ -1135,7 +1135,8 @@ fn r4975_112_ending_a_double_buffered_body_under_interruptions_loses_nothing() {
         let mut ca = sim::config(100 + seed);
         ca.chunk_size = 4096;
         ca.send_buffer = 4096;
-        ca.send_in_place_min = [usize::MAX, 1, 64][seed as usize % 3];
+        // 0 is taken as 1: every piece in place, never an empty splice.
+        ca.send_in_place_min = [usize::MAX, 0, 1, 64][seed as usize % 4];
         let (mut sim, sa, sb) = Sim::pair(200 + seed, ca, sim::config(300 + seed));
         sim.max_split = 1 + (seed as usize * 97) % 3000;
         // Two pieces, the first of a varying size, given before anything is written.

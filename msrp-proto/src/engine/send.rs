@@ -162,17 +162,15 @@ impl Endpoint {
                 let n = if may_splice { limit } else { limit.min(room) };
                 let mut nb = [0u8; 80];
                 let nl = needle_of(&open.tid, &mut nb);
-                let mut safe =
+                let safe =
                     safe_prefix(&open.tail[..open.tail_len as usize], &avail[..n], &nb[..nl]);
-                // A collision early in the piece: copy up to it after all.
-                let n = if may_splice && safe < in_place_min {
-                    safe = safe.min(room);
-                    n.min(room)
-                } else {
-                    n
-                };
+                // In place unless a collision comes early in the piece: then it is copied
+                // up to there, as far as the room goes.
+                let in_place = may_splice && safe >= in_place_min;
+                let n = if in_place { n } else { n.min(room) };
+                let safe = safe.min(n);
                 let piece = &avail[..safe];
-                if may_splice && safe >= in_place_min {
+                if in_place {
                     // Both fit in u32 (checked above).
                     *splice = Some(Splice {
                         at: c.out.len() as u32,
